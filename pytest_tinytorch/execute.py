@@ -1,0 +1,239 @@
+"""Run a module notebook's cells in-process, in a fresh module object.
+
+The module gets a real entry in ``sys.modules`` (so dataclasses, pickling
+and ``inspect`` work), a ``__name__`` that is not ``"__main__"`` (so the
+``if __name__ == "__main__":`` test calls stay quiet), and cell code
+compiled with the file's real line numbers and pytest's assertion
+rewriting, so a failing ``assert`` points at the right line and shows its
+values.  No pytest import at module level: this is plain Python, and the
+rewriter is used only when pytest is present.
+"""
+
+from __future__ import annotations
+
+import __future__
+import ast
+import hashlib
+import linecache
+import re
+import sys
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from pytest_tinytorch.errors import TinyTorchError
+from pytest_tinytorch.notebook import Cell, Notebook, parse_cell_code
+from pytest_tinytorch.timeout import deadline
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a notebook: a cell and a 1-based line within it."""
+
+    cell: Cell
+    line_in_cell: int
+
+
+class CellExecutionError(TinyTorchError, RuntimeError):
+    """A non-test cell raised while the module was being run."""
+
+    def __init__(self, nb: Notebook, location: Location | None, error: BaseException) -> None:
+        self.nb = nb
+        self.location = location
+        self.error = error
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        # A kernel error carries the kernel's exception name and message.
+        kind = getattr(self.error, "ename", None) or type(self.error).__name__
+        detail = getattr(self.error, "evalue", None)
+        if detail is None:
+            detail = self.error.msg if isinstance(self.error, SyntaxError) else str(self.error)
+        where = "while running the module"
+        if self.location is not None:
+            where = f"in cell {self.location.cell.index} ({self.nb.where(self.location.cell, self.location.line_in_cell)})"
+        hint = _HINTS.get(kind, "")
+        return f"{kind}: {detail}\n  raised {where}{hint}"
+
+
+_HINTS = {
+    "NotImplementedError": "\n  a solution here is not written yet: replace `raise NotImplementedError()` with your code.",
+    "NameError": "\n  a name is used before it is defined: run the cells above it, or check the spelling.",
+    "SyntaxError": "\n  this cell is not valid Python; fix the marked line.",
+    "ModuleNotFoundError": "\n  an import failed: is the earlier module it needs completed and exported?",
+    "ImportError": "\n  an import failed: is the earlier module it needs completed and exported?",
+}
+
+
+@dataclass
+class SkippedMagic:
+    location: Location
+    text: str
+
+
+@dataclass
+class _Compiled:
+    cell: Cell
+    code: types.CodeType | None
+    error: SyntaxError | None = None
+    magics: list[tuple[int, str]] = field(default_factory=list)
+
+
+def module_name_for(path: Path) -> str:
+    """A unique, importable-looking name for one notebook's module object."""
+    stem = re.sub(r"\W", "_", path.stem)
+    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:8]
+    return f"_tinytorch_nb_{stem}_{digest}"
+
+
+def cell_filename(nb: Notebook, cell: Cell) -> str:
+    """The filename tracebacks show for a cell's code.
+
+    A ``.py`` module's cells use the real file (so editors and linecache
+    find the lines); an ``.ipynb`` cell gets a name that says which cell.
+    """
+    if nb.fmt == "percent":
+        return str(nb.path)
+    return f"{nb.path}[cell {cell.index}]"
+
+
+def rewrite_assertions(tree: ast.Module, source: str, filename: str, config: Any = None) -> None:
+    """Apply pytest's assertion rewriting to a cell's syntax tree, if pytest is here.
+
+    This is the one use of pytest internals in the harness: pytest exposes
+    rewriting only for importable modules, and notebook cells are not files.
+    If the function ever moves, asserts still work, just with plain messages.
+    """
+    try:
+        from _pytest.assertion.rewrite import rewrite_asserts
+    except ImportError:  # pragma: no cover - pytest is a dependency
+        return
+    rewrite_asserts(tree, source.encode("utf-8"), filename, config)
+
+
+class InProcessExecutor:
+    """Runs one notebook's cells in this process and calls its tests by name."""
+
+    kind = "in-process"
+
+    def __init__(self, nb: Notebook, *, rewrite: bool = True, timeout: float | None = None, config: Any = None):
+        self.nb = nb
+        self.rewrite = rewrite
+        self.timeout = timeout
+        self.config = config
+        self.name = module_name_for(nb.path)
+        self.module: types.ModuleType | None = None
+        self.skipped_magics: list[SkippedMagic] = []
+        self._ipynb_files: list[str] = []
+
+    # -- running the module -------------------------------------------------
+
+    def start(self) -> None:
+        """Run every code cell in order; raise :class:`CellExecutionError` on the first failure."""
+        module = types.ModuleType(self.name)
+        module.__file__ = str(self.nb.path)
+        sys.modules[self.name] = module
+        self.module = module
+        flags = 0
+        with deadline(self.timeout, f"Running the cells of {self.nb.path.name}"):
+            for cell in self.nb.code_cells:
+                compiled = self._compile(cell, flags)
+                if compiled.error is not None:
+                    line = compiled.error.lineno or 1
+                    raise CellExecutionError(self.nb, Location(cell, line), compiled.error)
+                flags |= _future_flags(compiled.code)
+                self.skipped_magics += [SkippedMagic(Location(cell, n), t) for n, t in compiled.magics]
+                try:
+                    exec(compiled.code, module.__dict__)
+                except Exception as error:  # any failure in a cell stops the module
+                    raise CellExecutionError(self.nb, self.locate_error(error, cell), error) from error
+
+    def _compile(self, cell: Cell, flags: int) -> _Compiled:
+        try:
+            tree, magics = parse_cell_code(cell.source)
+        except SyntaxError as error:
+            return _Compiled(cell, None, error)
+        filename = cell_filename(self.nb, cell)
+        if self.nb.fmt == "percent":
+            ast.increment_lineno(tree, cell.first_line - 1)
+        else:
+            self._register_source(filename, cell.source)
+        if self.rewrite:
+            rewrite_assertions(tree, cell.source, filename, self.config)
+        code = compile(tree, filename, "exec", flags=flags, dont_inherit=True)
+        return _Compiled(cell, code, magics=magics)
+
+    def _register_source(self, filename: str, source: str) -> None:
+        lines = [line + "\n" for line in source.splitlines()]
+        linecache.cache[filename] = (len(source), None, lines, filename)
+        self._ipynb_files.append(filename)
+
+    # -- running a test -----------------------------------------------------
+
+    def run_test(self, name: str) -> None:
+        """Call the test function ``name`` defined by the module's cells."""
+        __tracebackhide__ = True
+        if self.module is None:
+            raise RuntimeError("start() must run before run_test()")
+        function = self.module.__dict__.get(name)
+        if not callable(function):
+            raise MissingTestError(
+                f"{name} is not defined after running the module's cells; it may be defined inside "
+                "an if-block, deleted, or overwritten by a later cell."
+            )
+        with deadline(self.timeout, name):
+            function()
+
+    # -- mapping tracebacks back to cells -----------------------------------
+
+    def locate(self, filename: str, lineno: int) -> Location | None:
+        """The cell and cell line for a traceback entry, if it is notebook code."""
+        if self.nb.fmt == "percent":
+            if filename != str(self.nb.path):
+                return None
+            for cell in reversed(self.nb.code_cells):
+                if cell.first_line <= lineno:
+                    return Location(cell, lineno - cell.first_line + 1)
+            return None
+        for cell in self.nb.code_cells:
+            if filename == cell_filename(self.nb, cell):
+                return Location(cell, lineno)
+        return None
+
+    def locate_error(self, error: BaseException, default: Cell | None = None) -> Location | None:
+        """The deepest notebook line an exception passed through."""
+        if isinstance(error, SyntaxError) and error.filename:
+            found = self.locate(error.filename, error.lineno or 1)
+            if found:
+                return found
+        found = None
+        tb: TracebackType | None = error.__traceback__
+        while tb is not None:
+            here = self.locate(tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+            found = here or found
+            tb = tb.tb_next
+        return found or (Location(default, 1) if default else None)
+
+    def close(self) -> None:
+        sys.modules.pop(self.name, None)
+        for filename in self._ipynb_files:
+            linecache.cache.pop(filename, None)
+        self.module = None
+
+
+class MissingTestError(TinyTorchError, LookupError):
+    """A collected test function does not exist once the module has run."""
+
+
+def _future_flags(code: types.CodeType | None) -> int:
+    """Compiler flags of ``from __future__`` imports, carried into later cells as IPython does."""
+    if code is None:
+        return 0
+    flags = 0
+    for feature in __future__.all_feature_names:
+        flag = getattr(__future__, feature).compiler_flag
+        if code.co_flags & flag:
+            flags |= flag
+    return flags

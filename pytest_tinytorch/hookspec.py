@@ -1,0 +1,44 @@
+"""Hooks the plugin offers to other plugins (grading, quality gates, tito, course authors).
+
+Added through ``pytest_addhooks``; every name has the ``pytest_tinytorch_`` prefix.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from pytest_tinytorch.catalog import ModuleInfo
+    from pytest_tinytorch.notebook import Notebook
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_tinytorch_module_path(config: pytest.Config, module: ModuleInfo) -> Any:
+    """Return the file to collect for ``--tinytorch-module`` (default: the module's source).
+
+    tito uses this to point at a student's working copy instead of the reference.
+    """
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_tinytorch_prepare_notebook(
+    config: pytest.Config, notebook: Notebook, module: ModuleInfo | None
+) -> Notebook | None:
+    """Return a replacement for ``notebook`` before its tests are collected, or None.
+
+    Grading uses this to restore locked test cells from the instructor's copy.
+    """
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_tinytorch_make_executor(config: pytest.Config, notebook: Notebook, module: ModuleInfo | None) -> Any:
+    """Return the executor that runs ``notebook`` (an object with ``start()``,
+    ``run_test(name)``, ``close()``, ``locate(filename, lineno)``), or None to
+    leave it to the next implementation.  The built-in ones are chosen by
+    ``--tinytorch-executor``."""
+
+
+def pytest_tinytorch_module_started(config: pytest.Config, notebook: Notebook, executor: Any) -> None:
+    """Called after a module's cells ran successfully, before its first test."""

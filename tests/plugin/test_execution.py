@@ -1,0 +1,87 @@
+"""How a module's cells run: once, in a fresh real module, quietly, with rewritten asserts."""
+
+from __future__ import annotations
+
+from nbbuild import cell, graded, to_ipynb
+
+
+def test_cells_run_once_per_module_not_per_test(pytester, write_module):
+    write_module(
+        cell("import pathlib\ncounter = pathlib.Path('runs.txt')\n"
+             "counter.write_text(counter.read_text() + 'x' if counter.exists() else 'x')"),
+        graded("def test_unit_a():\n    assert counter.read_text() == 'x'", "a"),
+        graded("def test_unit_b():\n    assert counter.read_text() == 'x'", "b"),
+    )
+    pytester.runpytest("modules").assert_outcomes(passed=2)
+    assert (pytester.path / "runs.txt").read_text() == "x"
+
+
+def test_main_guarded_calls_do_not_run(pytester, write_module):
+    write_module(
+        graded("def test_unit_a():\n    assert 1 + 1 == 2\n\n"
+               "if __name__ == '__main__':\n    raise SystemExit('the __main__ block ran')", "a"),
+    )
+    pytester.runpytest("modules").assert_outcomes(passed=1)
+
+
+def test_module_object_supports_dataclasses_pickle_and_inspect(pytester, write_module):
+    write_module(
+        cell("import dataclasses, inspect, pickle, sys\n\n@dataclasses.dataclass\nclass Point:\n    x: int\n"),
+        graded("def test_module():\n"
+               "    assert pickle.loads(pickle.dumps(Point(3))) == Point(3)\n"
+               "    assert 'class Point' in inspect.getsource(Point)\n"
+               "    assert sys.modules[__name__].Point is Point\n"
+               "    assert __name__ != '__main__'", "m"),
+    )
+    pytester.runpytest("modules").assert_outcomes(passed=1)
+
+
+def test_each_run_gets_a_fresh_module(pytester, write_module):
+    write_module(
+        cell("import sys\nstate = []"),
+        graded("def test_unit_a():\n    state.append(1)\n    assert state == [1]", "a"),
+    )
+    pytester.runpytest("modules").assert_outcomes(passed=1)
+    pytester.runpytest("modules").assert_outcomes(passed=1)
+
+
+def test_future_imports_carry_to_later_cells_as_in_ipython(pytester, write_module):
+    write_module(
+        cell("from __future__ import annotations"),
+        cell("def f(x: UndefinedType) -> int:\n    return 1"),  # would be a NameError without the future
+        graded("def test_unit_a():\n    assert f(0) == 1", "a"),
+    )
+    pytester.runpytest("modules").assert_outcomes(passed=1)
+
+
+def test_ipython_magics_are_skipped_with_a_warning(pytester, write_module):
+    path = write_module(
+        cell("value = 41"),
+        cell("%matplotlib inline\n!echo hello\nlisting = !ls\nvalue += 1"),
+        graded("def test_unit_a():\n    assert value == 42", "a"),
+    )
+    notebook = to_ipynb(path, pytester.path / "magic.ipynb")
+    # jupytext comments magics out in the .py; the .ipynb has them for real.
+    notebook.write_text(notebook.read_text().replace("# %matplotlib", "%matplotlib").replace("# !echo", "!echo")
+                        .replace("# listing = !ls", "listing = !ls"))
+    result = pytester.runpytest(str(notebook), "-W", "default")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*skipped IPython-only line at *magic.ipynb cell 2, line 1: '%matplotlib inline'*"])
+
+
+def test_cell_magic_cells_are_skipped_whole(pytester, write_module):
+    path = write_module(cell("x = 1"), cell("%%bash\necho hi"), graded("def test_unit_a():\n    assert x == 1", "a"))
+    notebook = to_ipynb(path, pytester.path / "cellmagic.ipynb")
+    notebook.write_text(notebook.read_text().replace("# %%bash", "%%bash"))
+    result = pytester.runpytest(str(notebook), "-W", "default")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*skipped IPython-only line*%%bash*"])
+
+
+def test_prints_and_stderr_do_not_fail_a_test(pytester, write_module):
+    write_module(
+        cell("import sys, warnings"),
+        graded("def test_unit_a():\n    print('hello')\n    print('oops', file=sys.stderr)\n"
+               "    warnings.warn('careful')\n    assert True is True", "a"),
+    )
+    pytester.runpytest("modules").assert_outcomes(passed=1, warnings=1)
