@@ -15,6 +15,7 @@ from pathlib import Path
 from pytest_tinytorch.errors import UnknownModuleError
 
 MODULES_DIR = "modules"
+WORKSPACE_DIR = "workspace"  # students' working copies: workspace/NN_name/name.ipynb
 _FOLDER = re.compile(r"^(\d{2})_([a-z][a-z0-9_]*)$")
 
 
@@ -35,6 +36,16 @@ class ModuleInfo:
     def source(self) -> Path:
         """The module's source of truth, a jupytext percent file."""
         return self.folder / f"{self.name}.py"
+
+    @property
+    def working_copy(self) -> Path:
+        """Where a student's copy of this module lives (it may not exist yet)."""
+        return self.folder.parent.parent / WORKSPACE_DIR / self.slug / f"{self.name}.ipynb"
+
+    def file_to_test(self) -> Path:
+        """The student's working copy if there is one, else the module's source."""
+        copy = self.working_copy
+        return copy if copy.exists() else self.source
 
     @cached_property
     def default_exp(self) -> str | None:

@@ -16,9 +16,10 @@ if TYPE_CHECKING:
 
 @pytest.hookspec(firstresult=True)
 def pytest_tinytorch_module_path(config: pytest.Config, module: ModuleInfo) -> Any:
-    """Return the file to collect for ``--tinytorch-module`` (default: the module's source).
+    """Return the file to collect for ``--tinytorch-module``.
 
-    tito uses this to point at a student's working copy instead of the reference.
+    Default: the student's working copy (``workspace/NN_name/name.ipynb``) if
+    it exists, else the module's source in ``modules/``.
     """
 
 

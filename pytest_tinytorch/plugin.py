@@ -120,14 +120,16 @@ def _select(root: Path, specs: list[str]) -> tuple[Any, ...]:
 
 def _module_path(config: pytest.Config, info: Any) -> Path:
     chosen = config.hook.pytest_tinytorch_module_path(config=config, module=info)
-    return Path(chosen) if chosen else info.source
+    return Path(chosen) if chosen else info.file_to_test()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     settings = config.stash[SETTINGS]
     lines = [f"tinytorch: executor={settings.executor}, timeout={settings.timeout:g}s"]
     for info in settings.selected:
-        lines.append(f"tinytorch: module {info.slug} from {_module_path(config, info)}")
+        path = _module_path(config, info)
+        whose = "student working copy" if path == info.working_copy else "module source"
+        lines.append(f"tinytorch: module {info.slug} from {path} ({whose})")
     return lines
 
 

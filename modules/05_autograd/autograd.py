@@ -136,9 +136,10 @@ only way to make them fit).
 
 ## 2. How this module plugs into what you built
 
-Your Module 01 to 04 code keeps computing every forward value. This
-module adds, for each operation, a small **`Function`** subclass holding
-its gradient rule. When gradients are wanted, the operation also creates
+Your Module 01 to 04 code keeps computing the forward values (two fused
+operations, `Linear` and cross-entropy in section 7, compute the very same
+values themselves, to save work). This module adds, for each operation, a
+small **`Function`** subclass holding its gradient rule. When gradients are wanted, the operation also creates
 one `Function` object, a **node** of the computation graph, and attaches it
 to the result as `result.grad_fn`. The node remembers the operation's
 inputs (`self.inputs`), its output array (`self.output`) and any settings
@@ -153,9 +154,9 @@ loss = CE(a, y)  -> loss.grad_fn = CrossEntropyLossFunction(inputs=(a, y))
 ```
 
 The wiring that attaches the nodes, `enable_autograd()` in section 9, is
-given: it swaps each Tensor method (and each activation's and loss's
-`forward`) for a version that calls your original code and then records
-the node. The same mechanism you used in Module 01
+given: it swaps each Tensor method (and the `forward` of `Linear`, the
+activations and the losses) for a version that calls your original code
+and then records the node. The same mechanism you used in Module 01
 (`Tensor.__add__ = tensor_add`), applied once more. You write the rules
 and the backward walk.
 

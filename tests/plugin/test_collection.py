@@ -187,3 +187,15 @@ def test_module():
 if __name__ == "__main__":
     test_module()
 '''
+
+
+def test_module_option_prefers_the_students_working_copy(pytester, write_module):
+    path = write_module(*DEMO)
+    reference = pytester.runpytest("--tinytorch-module", "1")
+    reference.stdout.fnmatch_lines(["tinytorch: module 01_demo from *modules/01_demo/demo.py (module source)"])
+    copy = pytester.path / "workspace" / "01_demo" / "demo.ipynb"
+    copy.parent.mkdir(parents=True)
+    to_ipynb(path, copy)
+    student = pytester.runpytest("--tinytorch-module", "1", "-v")
+    student.stdout.fnmatch_lines(["tinytorch: module 01_demo from *workspace/01_demo/demo.ipynb (student working copy)",
+                                  "workspace/01_demo/demo.ipynb::test_unit_add PASSED*"])
