@@ -13,8 +13,13 @@ from collections.abc import Sequence
 from pytest_tinytorch.errors import TinyTorchError
 
 
+# Each command group is a module in this package with ``add_parser(groups)``.
+# Imported lazily so `tito --help` and each command load only what they use.
+GROUPS = ("source",)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from pytest_tinytorch.cli import source
+    import importlib
 
     parser = argparse.ArgumentParser(
         prog="tito",
@@ -25,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     groups = parser.add_subparsers(dest="group", metavar="COMMAND")
     groups.required = True
-    source.add_parser(groups)
+    for name in GROUPS:
+        importlib.import_module(f"pytest_tinytorch.cli.{name}").add_parser(groups)
     return parser
 
 
