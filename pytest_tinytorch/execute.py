@@ -111,6 +111,19 @@ def rewrite_assertions(tree: ast.Module, source: str, filename: str, config: Any
     except ImportError:  # pragma: no cover - pytest is a dependency
         return
     rewrite_asserts(tree, source.encode("utf-8"), filename, config)
+    _complete_end_positions(tree)
+
+
+def _complete_end_positions(tree: ast.AST) -> None:
+    """Give nodes the rewriter inserted (its imports) an end position.
+
+    Without one, ``ast.fix_missing_locations`` (IPython calls it) fills in
+    line 1, an end before the start, and compiling the cell then fails.
+    """
+    for node in ast.walk(tree):
+        if getattr(node, "lineno", None) is not None and getattr(node, "end_lineno", None) is None:
+            node.end_lineno = node.lineno
+            node.end_col_offset = node.col_offset
 
 
 class InProcessExecutor:

@@ -9,3 +9,4 @@ import tinytorch.core.activations  # noqa: F401
 import tinytorch.core.layers  # noqa: F401
 import tinytorch.core.losses  # noqa: F401
 import tinytorch.core.autograd  # noqa: F401
+import tinytorch.core.optimizers  # noqa: F401

@@ -49,3 +49,11 @@ def test_kernel_timeout_interrupts_the_test(pytester, write_module):
     result = pytester.runpytest("modules", "--tinytorch-executor=kernel", "--tinytorch-timeout=2")
     result.assert_outcomes(failed=1, passed=1)
     result.stdout.fnmatch_lines(["*test_unit_spin did not finish within 2 s*"])
+
+
+def test_future_import_after_directives_compiles_in_the_kernel(pytester, write_module):
+    """Regression: the assertion rewriter's inserted imports had no end position,
+    and IPython's location fixing then made the cell uncompilable."""
+    write_module(cell("#| default_exp core.demo\n#| export\nfrom __future__ import annotations\nimport math"),
+                 graded("def test_unit_a():\n    assert math.floor(2.5) == 2", "a"))
+    pytester.runpytest("modules", "--tinytorch-executor=kernel").assert_outcomes(passed=1)
