@@ -110,8 +110,10 @@ def test_harness_overhead_against_pytest_plain_python_and_nbclient(benchmark, co
     benchmark.extra_info["added_by_kernel_s"] = round(added_kernel, 4)
     benchmark.extra_info["kernel_over_inprocess_per_module"] = round(added_kernel / max(added_inprocess, 1e-3), 1)
     print("\n" + "\n".join(f"  {name:13s} median {value * 1000:8.1f} ms" for name, value in median.items()))
-    print(f"  in-process adds {added_inprocess * 1000:.0f} ms to pytest's start-up; "
-          f"the kernel path adds {added_kernel * 1000:.0f} ms ({added_kernel / max(added_inprocess, 1e-3):.1f}x)")
+    print(
+        f"  in-process adds {added_inprocess * 1000:.0f} ms to pytest's start-up; "
+        f"the kernel path adds {added_kernel * 1000:.0f} ms ({added_kernel / max(added_inprocess, 1e-3):.1f}x)"
+    )
     assert added_inprocess < 0.5
     assert added_kernel >= 5 * added_inprocess
 

@@ -10,8 +10,8 @@ rewriter is used only when pytest is present.
 """
 
 from __future__ import annotations
-
 import __future__
+
 import ast
 import hashlib
 import linecache
@@ -53,7 +53,9 @@ class CellExecutionError(TinyTorchError, RuntimeError):
             detail = self.error.msg if isinstance(self.error, SyntaxError) else str(self.error)
         where = "while running the module"
         if self.location is not None:
-            where = f"in cell {self.location.cell.index} ({self.nb.where(self.location.cell, self.location.line_in_cell)})"
+            where = (
+                f"in cell {self.location.cell.index} ({self.nb.where(self.location.cell, self.location.line_in_cell)})"
+            )
         hint = _HINTS.get(kind, "")
         return f"{kind}: {detail}\n  raised {where}{hint}"
 
@@ -121,7 +123,7 @@ def _complete_end_positions(tree: ast.AST) -> None:
     line 1, an end before the start, and compiling the cell then fails.
     """
     for node in ast.walk(tree):
-        if getattr(node, "lineno", None) is not None and getattr(node, "end_lineno", None) is None:
+        if isinstance(node, (ast.stmt, ast.expr, ast.alias)) and node.end_lineno is None:
             node.end_lineno = node.lineno
             node.end_col_offset = node.col_offset
 
@@ -156,6 +158,7 @@ class InProcessExecutor:
                 if compiled.error is not None:
                     line = compiled.error.lineno or 1
                     raise CellExecutionError(self.nb, Location(cell, line), compiled.error)
+                assert compiled.code is not None  # no error means it compiled
                 flags |= _future_flags(compiled.code)
                 self.skipped_magics += [SkippedMagic(Location(cell, n), t) for n, t in compiled.magics]
                 try:

@@ -63,10 +63,11 @@ def plan_export(nb: Notebook, root: Path, source_label: str) -> ExportPlan | Non
             "'#| default_exp <package.path>' line, so there is nowhere to export them. "
             "Add '#| default_exp core.<name>' to the first code cell."
         )
-    future, chunks = [], []
+    future: list[str] = []
+    chunks: list[str] = []
     for cell in cells:
         code = cell.code_without_directives()
-        kept = []
+        kept: list[str] = []
         for line in code.splitlines():
             (future if line.startswith("from __future__ import") else kept).append(line)
         line = f":{cell.first_line}" if nb.fmt == "percent" else ""
@@ -119,10 +120,10 @@ def is_generated(path: Path) -> bool:
 
 def exported_so_far(root: Path, catalog: Catalog) -> list[str]:
     """The ``default_exp`` of every module whose exported file exists, in course order."""
-    found = []
+    found: list[str] = []
     for info in catalog:
         target = _export_target_or_none(root, info)
-        if target is not None and target.exists():
+        if target is not None and target.exists() and info.default_exp:
             found.append(info.default_exp)
     return found
 
@@ -208,11 +209,11 @@ class Drift:
 def check_package(root: Path, catalog: Catalog) -> list[Drift]:
     """Compare ``tinytorch/`` with a fresh export of every module."""
     expected: dict[Path, tuple[str, str | None]] = {}
-    exports = []
+    exports: list[str] = []
     for info in catalog:
         nb = read_notebook(info.source)
         plan = plan_export(nb, root, _label(info.source, root))
-        if plan is not None:
+        if plan is not None and nb.default_exp is not None:
             expected[plan.target] = (plan.text, info.slug)
             exports.append(nb.default_exp)
     for path, text in render_package_inits(root, exports).items():

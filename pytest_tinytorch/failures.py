@@ -22,8 +22,9 @@ CONTEXT_BEFORE = 6
 CONTEXT_AFTER = 2
 
 
-def numbered_source(nb: Notebook, cell: Cell, line_in_cell: int, first: int | None = None,
-                    after: int = CONTEXT_AFTER) -> list[str]:
+def numbered_source(
+    nb: Notebook, cell: Cell, line_in_cell: int, first: int | None = None, after: int = CONTEXT_AFTER
+) -> list[str]:
     """The cell's lines from ``first`` (default: a few above) to just after ``line_in_cell``."""
     lines = cell.source.splitlines()
     start = max(1, first if first is not None else line_in_cell - CONTEXT_BEFORE, line_in_cell - 12)
@@ -51,10 +52,15 @@ def _frames(tb: TracebackType | None, locate: Locator) -> list[Frame]:
     while tb is not None:
         code = tb.tb_frame.f_code
         if not tb.tb_frame.f_locals.get("__tracebackhide__", False):
-            frames.append(Frame(
-                locate(code.co_filename, tb.tb_lineno), code.co_name, code.co_filename, tb.tb_lineno,
-                locate(code.co_filename, code.co_firstlineno),
-            ))
+            frames.append(
+                Frame(
+                    locate(code.co_filename, tb.tb_lineno),
+                    code.co_name,
+                    code.co_filename,
+                    tb.tb_lineno,
+                    locate(code.co_filename, code.co_firstlineno),
+                )
+            )
         tb = tb.tb_next
     return frames
 
@@ -81,7 +87,9 @@ def describe_failure(nb: Notebook, locate: Locator, test_name: str, error: BaseE
         first = None
         if frame.function_start and frame.function_start.cell is location.cell and frame.function != "<module>":
             first = frame.function_start.line_in_cell
-        out.append(f"{nb.where(location.cell, location.line_in_cell)}: in {frame.function} (cell {location.cell.index})")
+        out.append(
+            f"{nb.where(location.cell, location.line_in_cell)}: in {frame.function} (cell {location.cell.index})"
+        )
         out.extend("    " + line for line in numbered_source(nb, location.cell, location.line_in_cell, first))
     if frames and frames[-1].location is None:
         out.append(f"  ... raised from {frames[-1].filename}:{frames[-1].lineno} in {frames[-1].function}")

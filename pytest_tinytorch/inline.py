@@ -80,8 +80,7 @@ def _tests_in_cell(cell: Cell) -> list[tuple[str, int, int]]:
     return [
         (node.name, _first_line(node), node.end_lineno or node.lineno)
         for node in tree.body
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-        and is_inline_test_name(node.name, cell.is_graded)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and is_inline_test_name(node.name, cell.is_graded)
     ]
 
 

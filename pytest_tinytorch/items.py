@@ -9,7 +9,7 @@ doctest modules do).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -71,11 +71,16 @@ class NotebookModule(pytest.File):
         except CellExecutionError as error:
             self._module_error = error
         else:
-            self.ihook.pytest_tinytorch_module_started(config=self.config, notebook=self.notebook, executor=self.executor)
+            self.ihook.pytest_tinytorch_module_started(
+                config=self.config, notebook=self.notebook, executor=self.executor
+            )
         for magic in getattr(self.executor, "skipped_magics", []):
             where = self.notebook.where(magic.location.cell, magic.location.line_in_cell)
-            self.warn(MagicSkippedWarning(f"skipped IPython-only line at {where}: {magic.text!r} "
-                                          "(use --tinytorch-executor=kernel to run it)"))
+            self.warn(
+                MagicSkippedWarning(
+                    f"skipped IPython-only line at {where}: {magic.text!r} (use --tinytorch-executor=kernel to run it)"
+                )
+            )
 
     def teardown(self) -> None:
         if self.executor is not None:
@@ -141,7 +146,8 @@ class InlineTestItem(pytest.Item):
 
         # Native style formats from excinfo.traceback itself, ignoring tbfilter.
         excinfo.traceback = from_notebook(excinfo)
-        return excinfo.getrepr(style=tbstyle, tbfilter=False, showlocals=self.config.getoption("showlocals"))
+        style: Literal["native", "long"] = "native" if tbstyle == "native" else "long"
+        return excinfo.getrepr(style=style, tbfilter=False, showlocals=self.config.getoption("showlocals"))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         nb = self.parent.notebook

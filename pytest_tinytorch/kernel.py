@@ -58,8 +58,9 @@ class KernelExecutor:
 
     kind = "kernel"
 
-    def __init__(self, nb: Notebook, *, timeout: float | None = None, kernel_name: str = "python3",
-                 startup_timeout: float = 60.0) -> None:
+    def __init__(
+        self, nb: Notebook, *, timeout: float | None = None, kernel_name: str = "python3", startup_timeout: float = 60.0
+    ) -> None:
         self.nb = nb
         self.timeout = timeout
         self.kernel_name = kernel_name
@@ -73,9 +74,8 @@ class KernelExecutor:
 
     def start(self) -> None:
         import nbformat
-        from nbclient import NotebookClient
-
         from jupyter_client.manager import KernelManager
+        from nbclient import NotebookClient
 
         self._notebook = nbformat.v4.new_notebook()
         # IPC sockets in a private folder: no TCP port races between xdist

@@ -53,7 +53,9 @@ def read_declaration(script: Path) -> dict:
             try:
                 value = ast.literal_eval(node.value)
             except ValueError as error:
-                raise MilestoneFormatError(f"{script}:{node.lineno}: MILESTONE must be a literal dict ({error})") from None
+                raise MilestoneFormatError(
+                    f"{script}:{node.lineno}: MILESTONE must be a literal dict ({error})"
+                ) from None
             missing = _REQUIRED_KEYS - set(value) if isinstance(value, dict) else _REQUIRED_KEYS
             if missing:
                 raise MilestoneFormatError(f"{script}:{node.lineno}: MILESTONE lacks {sorted(missing)}")
@@ -70,8 +72,17 @@ def discover(root: str | Path) -> list[Milestone]:
         if not match:
             continue
         spec = read_declaration(script)
-        found.append(Milestone(int(match.group(1)), match.group(2), script, int(spec["year"]), str(spec["title"]),
-                               tuple(int(n) for n in spec["requires"]), str(spec["target"])))
+        found.append(
+            Milestone(
+                int(match.group(1)),
+                match.group(2),
+                script,
+                int(spec["year"]),
+                str(spec["title"]),
+                tuple(int(n) for n in spec["requires"]),
+                str(spec["target"]),
+            )
+        )
     return found
 
 

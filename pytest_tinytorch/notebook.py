@@ -334,16 +334,15 @@ def parse_ipynb(text: str, path: str | Path = "<string>") -> Notebook:
             f"({exc.msg}). The file may be truncated or hand-edited; re-save it from Jupyter."
         ) from exc
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
-        raise NotebookFormatError(
-            f"{path}: not a Jupyter notebook (no 'cells' list); expected nbformat 4 JSON."
-        )
+        raise NotebookFormatError(f"{path}: not a Jupyter notebook (no 'cells' list); expected nbformat 4 JSON.")
     if data.get("nbformat", 4) < 4:
         raise NotebookFormatError(
             f"{path}: nbformat {data.get('nbformat')} is too old; open and re-save it in Jupyter "
             "to upgrade it to nbformat 4."
         )
     cells = tuple(_make_ipynb_cell(i, raw, path) for i, raw in enumerate(data["cells"], start=1))
-    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    raw_metadata = data.get("metadata")
+    metadata: dict[str, Any] = raw_metadata if isinstance(raw_metadata, dict) else {}
     return Notebook(path=path, cells=cells, fmt="ipynb", notebook_metadata=metadata)
 
 

@@ -50,22 +50,36 @@ def _seconds(text: str) -> float:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("tinytorch", "TinyTorch course modules")
     group.addoption(
-        "--tinytorch-module", action="append", dest="tinytorch_modules", default=[], metavar="NN",
+        "--tinytorch-module",
+        action="append",
+        dest="tinytorch_modules",
+        default=[],
+        metavar="NN",
         help="run the inline tests of this course module: number (1, 01), name (tensor) or folder "
         "(01_tensor). Repeatable, or comma-separated.",
     )
     group.addoption(
-        "--tinytorch-executor", dest="tinytorch_executor", choices=EXECUTORS, default=None,
+        "--tinytorch-executor",
+        dest="tinytorch_executor",
+        choices=EXECUTORS,
+        default=None,
         help="where module cells run: 'inprocess' (fast, default) or 'kernel' (a real Jupyter "
         "kernel through nbclient, for notebooks that need IPython). ini: tinytorch_executor",
     )
     group.addoption(
-        "--tinytorch-timeout", dest="tinytorch_timeout", type=_seconds, default=None, metavar="SECONDS",
+        "--tinytorch-timeout",
+        dest="tinytorch_timeout",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
         help=f"fail a test (or a module's cells) that runs longer than this; 0 = no limit "
         f"(default {DEFAULT_TIMEOUT:g}). ini: tinytorch_timeout",
     )
     group.addoption(
-        "--tinytorch-root", dest="tinytorch_root", default=None, metavar="PATH",
+        "--tinytorch-root",
+        dest="tinytorch_root",
+        default=None,
+        metavar="PATH",
         help="the course folder holding modules/ (default: the pytest rootdir). ini: tinytorch_root",
     )
     parser.addini("tinytorch_executor", "default executor: inprocess or kernel", default="inprocess")
@@ -75,8 +89,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 _MARKERS = (
-    "tinytorch(module, name): an inline test of a TinyTorch course module; "
-    "select with -m 'tinytorch(module=5)'",
+    "tinytorch(module, name): an inline test of a TinyTorch course module; select with -m 'tinytorch(module=5)'",
     "tinytorch_graded(grade_id, points): an inline test in an nbgrader grade cell",
     "tinytorch_hidden: an inline test inside a BEGIN/END HIDDEN TESTS block",
 )
@@ -171,7 +184,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not selected:
         return
     wanted = {info.number for info in selected}
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         marker = item.get_closest_marker("tinytorch")
         other_module = marker is not None and marker.kwargs.get("module") not in wanted

@@ -33,8 +33,15 @@ def _preprocessors() -> list[Any]:
     )
 
     # The order nbgrader's generate_assignment uses for these steps.
-    return [CheckCellMetadata(), LockCells(), ClearSolutions(), ClearOutput(), ClearHiddenTests(),
-            ClearMarkScheme(), ComputeChecksums()]
+    return [
+        CheckCellMetadata(),
+        LockCells(),
+        ClearSolutions(),
+        ClearOutput(),
+        ClearHiddenTests(),
+        ClearMarkScheme(),
+        ComputeChecksums(),
+    ]
 
 
 def read_as_notebook(source: str | Path) -> Any:

@@ -49,8 +49,6 @@ def module_text(*cells: str) -> str:
     return HEADER + "\n" + "\n\n".join(cells)
 
 
-
-
 def to_ipynb(path: Path, target: Path | None = None) -> Path:
     """Convert a percent file to a notebook with jupytext, as a student's copy would be."""
     target = target or path.with_suffix(".ipynb")

@@ -18,10 +18,18 @@ from pytest_tinytorch.errors import ExportError
 
 def make_course(root: Path) -> Catalog:
     modules = {
-        (1, "alpha"): [cell("#| default_exp core.alpha\n#| export\nfrom __future__ import annotations\nimport math"),
-                       cell("#| export\ndef area(r: float) -> float:\n    return math.pi * r * r\n\n_private = 1\nTAU = 2 * math.pi"),
-                       cell("def test_unit_area():\n    assert area(1) > 3")],
-        (2, "beta"): [cell("#| default_exp core.beta\n#| export\nfrom tinytorch.core.alpha import area\n\ndef double_area(r):\n    return 2 * area(r)")],
+        (1, "alpha"): [
+            cell("#| default_exp core.alpha\n#| export\nfrom __future__ import annotations\nimport math"),
+            cell(
+                "#| export\ndef area(r: float) -> float:\n    return math.pi * r * r\n\n_private = 1\nTAU = 2 * math.pi"
+            ),
+            cell("def test_unit_area():\n    assert area(1) > 3"),
+        ],
+        (2, "beta"): [
+            cell(
+                "#| default_exp core.beta\n#| export\nfrom tinytorch.core.alpha import area\n\ndef double_area(r):\n    return 2 * area(r)"
+            )
+        ],
         (3, "notes"): [cell("x = 1")],  # exports nothing
     }
     for (number, name), cells in modules.items():

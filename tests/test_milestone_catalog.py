@@ -22,7 +22,10 @@ def test_discovers_in_order_and_answers_what_unlocks(tmp_path):
     write(tmp_path, "01_perceptron.py", DECL.format(year=1957, title="Perceptron", requires=[1, 2]))
     write(tmp_path, "helpers.py", "x = 1\n")
     found = milestones.discover(tmp_path)
-    assert [(m.slug, m.year, m.requires) for m in found] == [("01_perceptron", 1957, (1, 2)), ("02_xor", 1969, (1, 2, 3))]
+    assert [(m.slug, m.year, m.requires) for m in found] == [
+        ("01_perceptron", 1957, (1, 2)),
+        ("02_xor", 1969, (1, 2, 3)),
+    ]
     assert [m.name for m in milestones.unlocked_by(found, {1}, 2)] == ["perceptron"]
     assert [m.name for m in milestones.unlocked_by(found, {1, 2}, 3)] == ["xor"]
     assert milestones.unlocked_by(found, set(), 2) == []

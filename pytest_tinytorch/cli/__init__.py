@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 from pytest_tinytorch.errors import TinyTorchError
 
-
 # Each command group is a module in this package with ``add_parser(groups)``.
 # Imported lazily so `tito --help` and each command load only what they use.
 GROUPS = ("source",)

@@ -18,13 +18,13 @@ def course_root(explicit: str | None) -> Path:
         if not (root / "modules").is_dir():
             raise CourseNotFoundError(f"root={explicit!r} has no modules/ folder; point --root at the course folder.")
         return root
-    root = find_course_root(Path.cwd())
-    if root is None:
+    found = find_course_root(Path.cwd())
+    if found is None:
         raise CourseNotFoundError(
             f"no course folder at or above {Path.cwd()} (looked for a modules/ folder); "
             "cd into the course, or pass --root PATH."
         )
-    return root
+    return found
 
 
 def load_catalog(explicit_root: str | None) -> Catalog:

@@ -11,10 +11,12 @@ def test_unknown_module_lists_valid_ones(pytester, write_module):
     write_module(graded("def test_unit_b():\n    assert 1", "b"), number=2, name="activations")
     result = pytester.runpytest("--tinytorch-module", "activation")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([
-        "*module='activation' is not a course module. Did you mean 'activations'? "
-        "Valid modules (by number, name or folder): 01_demo, 02_activations.*"
-    ])
+    result.stderr.fnmatch_lines(
+        [
+            "*module='activation' is not a course module. Did you mean 'activations'? "
+            "Valid modules (by number, name or folder): 01_demo, 02_activations.*"
+        ]
+    )
 
 
 def test_no_modules_folder_says_where_it_looked(pytester):
@@ -58,10 +60,12 @@ def test_duplicate_grade_ids_name_every_cell(pytester, write_module):
     write_module(graded("def test_unit_a():\n    assert 1", "same"), graded("def test_unit_b():\n    assert 1", "same"))
     result = pytester.runpytest("modules")
     assert result.ret == pytest.ExitCode.INTERRUPTED
-    result.stdout.fnmatch_lines([
-        "*duplicate nbgrader grade_id values*",
-        "*grade_id='same' is used by 2 cells: modules/01_demo/demo.py:14, modules/01_demo/demo.py:19*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*duplicate nbgrader grade_id values*",
+            "*grade_id='same' is used by 2 cells: modules/01_demo/demo.py:14, modules/01_demo/demo.py:19*",
+        ]
+    )
 
 
 def test_duplicate_test_names(pytester, write_module):

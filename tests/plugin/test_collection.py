@@ -7,14 +7,28 @@ from nbbuild import cell, graded, markdown, to_ipynb
 
 DEMO = (
     markdown("# Demo module\nAdds and multiplies."),
-    cell("#| default_exp core.demo\n#| export\ndef add(a, b):\n    return a + b", grade=False,
-         grade_id="add", solution=True, locked=False),
-    graded("def test_unit_add():\n    assert add(2, 3) == 5\n\nif __name__ == '__main__':\n    test_unit_add()",
-           "test-add", points=4),
-    graded("def test_add_commutes():\n    assert add(1, 2) == add(2, 1)\n\n"
-           "def test_add_zero():\n    assert add(0, 7) == 7", "test-add-props", points=2),
-    cell("def test_helper_not_a_test():\n    raise AssertionError('never collected')\n\n"
-         "def test_unit_in_plain_cell():\n    assert add(1, 1) == 2"),
+    cell(
+        "#| default_exp core.demo\n#| export\ndef add(a, b):\n    return a + b",
+        grade=False,
+        grade_id="add",
+        solution=True,
+        locked=False,
+    ),
+    graded(
+        "def test_unit_add():\n    assert add(2, 3) == 5\n\nif __name__ == '__main__':\n    test_unit_add()",
+        "test-add",
+        points=4,
+    ),
+    graded(
+        "def test_add_commutes():\n    assert add(1, 2) == add(2, 1)\n\n"
+        "def test_add_zero():\n    assert add(0, 7) == 7",
+        "test-add-props",
+        points=2,
+    ),
+    cell(
+        "def test_helper_not_a_test():\n    raise AssertionError('never collected')\n\n"
+        "def test_unit_in_plain_cell():\n    assert add(1, 1) == 2"
+    ),
     graded("def test_module():\n    assert add(add(1, 2), 3) == 6", "test-module", points=10),
 )
 DEMO_TESTS = ["test_unit_add", "test_add_commutes", "test_add_zero", "test_unit_in_plain_cell", "test_module"]
@@ -197,5 +211,9 @@ def test_module_option_prefers_the_students_working_copy(pytester, write_module)
     copy.parent.mkdir(parents=True)
     to_ipynb(path, copy)
     student = pytester.runpytest("--tinytorch-module", "1", "-v")
-    student.stdout.fnmatch_lines(["tinytorch: module 01_demo from *workspace/01_demo/demo.ipynb (student working copy)",
-                                  "workspace/01_demo/demo.ipynb::test_unit_add PASSED*"])
+    student.stdout.fnmatch_lines(
+        [
+            "tinytorch: module 01_demo from *workspace/01_demo/demo.ipynb (student working copy)",
+            "workspace/01_demo/demo.ipynb::test_unit_add PASSED*",
+        ]
+    )

@@ -15,7 +15,10 @@ REPO = Path(__file__).resolve().parents[2]
 def test_every_course_module_passes_in_a_jupyter_kernel_too():
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "modules", "-q", "-p", "no:cacheprovider", "--tinytorch-executor=kernel"],
-        cwd=REPO, capture_output=True, text=True, timeout=900,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert done.returncode == 0, done.stdout[-4000:]
     assert " failed" not in done.stdout.splitlines()[-1]

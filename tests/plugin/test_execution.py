@@ -7,8 +7,10 @@ from nbbuild import cell, graded, to_ipynb
 
 def test_cells_run_once_per_module_not_per_test(pytester, write_module):
     write_module(
-        cell("import pathlib\ncounter = pathlib.Path('runs.txt')\n"
-             "counter.write_text(counter.read_text() + 'x' if counter.exists() else 'x')"),
+        cell(
+            "import pathlib\ncounter = pathlib.Path('runs.txt')\n"
+            "counter.write_text(counter.read_text() + 'x' if counter.exists() else 'x')"
+        ),
         graded("def test_unit_a():\n    assert counter.read_text() == 'x'", "a"),
         graded("def test_unit_b():\n    assert counter.read_text() == 'x'", "b"),
     )
@@ -18,8 +20,11 @@ def test_cells_run_once_per_module_not_per_test(pytester, write_module):
 
 def test_main_guarded_calls_do_not_run(pytester, write_module):
     write_module(
-        graded("def test_unit_a():\n    assert 1 + 1 == 2\n\n"
-               "if __name__ == '__main__':\n    raise SystemExit('the __main__ block ran')", "a"),
+        graded(
+            "def test_unit_a():\n    assert 1 + 1 == 2\n\n"
+            "if __name__ == '__main__':\n    raise SystemExit('the __main__ block ran')",
+            "a",
+        ),
     )
     pytester.runpytest("modules").assert_outcomes(passed=1)
 
@@ -27,11 +32,14 @@ def test_main_guarded_calls_do_not_run(pytester, write_module):
 def test_module_object_supports_dataclasses_pickle_and_inspect(pytester, write_module):
     write_module(
         cell("import dataclasses, inspect, pickle, sys\n\n@dataclasses.dataclass\nclass Point:\n    x: int\n"),
-        graded("def test_module():\n"
-               "    assert pickle.loads(pickle.dumps(Point(3))) == Point(3)\n"
-               "    assert 'class Point' in inspect.getsource(Point)\n"
-               "    assert sys.modules[__name__].Point is Point\n"
-               "    assert __name__ != '__main__'", "m"),
+        graded(
+            "def test_module():\n"
+            "    assert pickle.loads(pickle.dumps(Point(3))) == Point(3)\n"
+            "    assert 'class Point' in inspect.getsource(Point)\n"
+            "    assert sys.modules[__name__].Point is Point\n"
+            "    assert __name__ != '__main__'",
+            "m",
+        ),
     )
     pytester.runpytest("modules").assert_outcomes(passed=1)
 
@@ -62,8 +70,12 @@ def test_ipython_magics_are_skipped_with_a_warning(pytester, write_module):
     )
     notebook = to_ipynb(path, pytester.path / "magic.ipynb")
     # jupytext comments magics out in the .py; the .ipynb has them for real.
-    notebook.write_text(notebook.read_text().replace("# %matplotlib", "%matplotlib").replace("# !echo", "!echo")
-                        .replace("# listing = !ls", "listing = !ls"))
+    notebook.write_text(
+        notebook.read_text()
+        .replace("# %matplotlib", "%matplotlib")
+        .replace("# !echo", "!echo")
+        .replace("# listing = !ls", "listing = !ls")
+    )
     result = pytester.runpytest(str(notebook), "-W", "default")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*skipped IPython-only line at *magic.ipynb cell 2, line 1: '%matplotlib inline'*"])
@@ -81,7 +93,10 @@ def test_cell_magic_cells_are_skipped_whole(pytester, write_module):
 def test_prints_and_stderr_do_not_fail_a_test(pytester, write_module):
     write_module(
         cell("import sys, warnings"),
-        graded("def test_unit_a():\n    print('hello')\n    print('oops', file=sys.stderr)\n"
-               "    warnings.warn('careful')\n    assert True is True", "a"),
+        graded(
+            "def test_unit_a():\n    print('hello')\n    print('oops', file=sys.stderr)\n"
+            "    warnings.warn('careful')\n    assert True is True",
+            "a",
+        ),
     )
     pytester.runpytest("modules").assert_outcomes(passed=1, warnings=1)

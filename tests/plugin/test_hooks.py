@@ -6,7 +6,9 @@ from nbbuild import cell, graded
 
 
 def test_prepare_notebook_can_replace_cells_before_collection(pytester, write_module):
-    write_module(cell("def add(a, b):\n    return a - b"), graded("def test_unit_add():\n    assert add(2, 2) == 4", "t"))
+    write_module(
+        cell("def add(a, b):\n    return a - b"), graded("def test_unit_add():\n    assert add(2, 2) == 4", "t")
+    )
     pytester.makeconftest("""
         import dataclasses
 
@@ -48,7 +50,9 @@ def test_module_path_hook_chooses_the_file_for_the_module_option(pytester, write
     write_module(graded("def test_unit_reference():\n    assert 1", "r"))
     copy = pytester.path / "work" / "01_demo" / "demo.py"
     copy.parent.mkdir(parents=True)
-    copy.write_text((pytester.path / "modules/01_demo/demo.py").read_text().replace("test_unit_reference", "test_unit_copy"))
+    copy.write_text(
+        (pytester.path / "modules/01_demo/demo.py").read_text().replace("test_unit_reference", "test_unit_copy")
+    )
     pytester.makeconftest("""
         def pytest_tinytorch_module_path(config, module):
             return config.rootpath / "work" / module.slug / (module.name + ".py")

@@ -64,11 +64,21 @@ def test_directive_spellings():
 
 
 def test_ipynb_sources_as_lists_or_strings():
-    data = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
-        {"cell_type": "markdown", "metadata": {}, "source": ["# Hi\n", "there"]},
-        {"cell_type": "code", "metadata": {"nbgrader": {"grade": True, "points": 2}}, "source": "x = 1",
-         "outputs": [], "execution_count": None},
-    ]}
+    data = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": ["# Hi\n", "there"]},
+            {
+                "cell_type": "code",
+                "metadata": {"nbgrader": {"grade": True, "points": 2}},
+                "source": "x = 1",
+                "outputs": [],
+                "execution_count": None,
+            },
+        ],
+    }
     nb = parse_ipynb(json.dumps(data), "n.ipynb")
     assert [c.source for c in nb.cells] == ["# Hi\nthere", "x = 1"]
     assert nb.cells[1].points == 2.0 and nb.cells[1].index == 2

@@ -31,11 +31,13 @@ def test_collecting_an_ordinary_test_file_loads_nothing_heavy(pytester, monkeypa
     """Outside course modules, the plugin must cost a project nothing."""
     monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD")  # the real entry point, as users have it
     monkeypatch.delenv("PYTEST_PLUGINS")
-    pytester.makepyfile(test_plain=f"""
+    pytester.makepyfile(
+        test_plain=f"""
         import sys
         def test_nothing_heavy():
             assert sorted(m for m in {HEAVY!r} if m in sys.modules and m != "numpy") == []
-    """)
+    """
+    )
     pytester.runpytest_subprocess("-p", "no:hypothesispytest", "-p", "no:benchmark").assert_outcomes(passed=1)
 
 
@@ -43,15 +45,19 @@ def test_runs_under_xdist_with_each_module_in_its_workers(pytester, write_module
     monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     monkeypatch.delenv("PYTEST_PLUGINS")
     for number in (1, 2):
-        write_module(*(graded(f"def test_unit_{i}():\n    assert {i} == {i}", f"t{i}") for i in range(4)),
-                     number=number, name=f"mod{number}")
+        write_module(
+            *(graded(f"def test_unit_{i}():\n    assert {i} == {i}", f"t{i}") for i in range(4)),
+            number=number,
+            name=f"mod{number}",
+        )
     result = pytester.runpytest_subprocess("-n", "2", "--tinytorch-module", "1", "--tinytorch-module", "2")
     result.assert_outcomes(passed=8)
 
 
 def test_last_failed_reruns_only_the_failing_inline_test(pytester, write_module):
-    write_module(graded("def test_unit_good():\n    assert 1 == 1", "g"),
-                 graded("def test_unit_bad():\n    assert 1 == 2", "b"))
+    write_module(
+        graded("def test_unit_good():\n    assert 1 == 1", "g"), graded("def test_unit_bad():\n    assert 1 == 2", "b")
+    )
     pytester.runpytest("modules").assert_outcomes(passed=1, failed=1)
     rerun = pytester.runpytest("modules", "--lf")
     rerun.assert_outcomes(failed=1)  # pytest 9 filters passed tests out at collection
