@@ -128,25 +128,80 @@ def _complete_end_positions(tree: ast.AST) -> None:
             node.end_col_offset = node.col_offset
 
 
+class PackageSnapshot:
+    """The attributes of a package's modules and classes, to undo a notebook's patches.
+
+    Module 05 upgrades Tensor's methods in place (``Tensor.__add__ = ...``);
+    run in-process, that would outlive the notebook and leak into every later
+    module of the same pytest run (a stub version would break them all).
+    Restoring rebinds every attribute whose identity changed, removes added
+    ones, and puts back deleted ones; modules of the package that the
+    notebook imported for the first time are dropped, so the next import
+    loads them fresh.  In-place mutation of a mutable value is not undone.
+    """
+
+    def __init__(self, package: str) -> None:
+        self._package = package
+        self._saved: dict[Any, dict[str, Any]] = {}
+        self._imported_before = set(self._package_modules())
+        for name in self._imported_before:
+            module = sys.modules[name]
+            self._saved[module] = dict(vars(module))
+            for value in list(vars(module).values()):
+                if isinstance(value, type) and value.__module__ == name:
+                    self._saved[value] = dict(vars(value))
+
+    def _package_modules(self) -> list[str]:
+        prefix = self._package + "."
+        return [n for n, m in list(sys.modules.items()) if m is not None and (n == self._package or n.startswith(prefix))]
+
+    def restore(self) -> None:
+        for name in self._package_modules():
+            if name not in self._imported_before:
+                del sys.modules[name]
+        for owner, saved in self._saved.items():
+            current = vars(owner)
+            for key in [k for k in current if k not in saved]:
+                delattr(owner, key)
+            for key, value in saved.items():
+                if current.get(key, _MISSING) is not value and key not in ("__dict__", "__weakref__"):
+                    setattr(owner, key, value)
+
+
+_MISSING = object()
+
+
 class InProcessExecutor:
     """Runs one notebook's cells in this process and calls its tests by name."""
 
     kind = "in-process"
 
-    def __init__(self, nb: Notebook, *, rewrite: bool = True, timeout: float | None = None, config: Any = None):
+    def __init__(
+        self,
+        nb: Notebook,
+        *,
+        rewrite: bool = True,
+        timeout: float | None = None,
+        config: Any = None,
+        isolate_package: str | None = "tinytorch",
+    ):
         self.nb = nb
         self.rewrite = rewrite
         self.timeout = timeout
         self.config = config
+        self.isolate_package = isolate_package
         self.name = module_name_for(nb.path)
         self.module: types.ModuleType | None = None
         self.skipped_magics: list[SkippedMagic] = []
         self._ipynb_files: list[str] = []
+        self._snapshot: PackageSnapshot | None = None
 
     # -- running the module -------------------------------------------------
 
     def start(self) -> None:
         """Run every code cell in order; raise :class:`CellExecutionError` on the first failure."""
+        if self.isolate_package:
+            self._snapshot = PackageSnapshot(self.isolate_package)
         module = types.ModuleType(self.name)
         module.__file__ = str(self.nb.path)
         sys.modules[self.name] = module
@@ -233,6 +288,9 @@ class InProcessExecutor:
         return found or (Location(default, 1) if default else None)
 
     def close(self) -> None:
+        if self._snapshot is not None:
+            self._snapshot.restore()
+            self._snapshot = None
         sys.modules.pop(self.name, None)
         for filename in self._ipynb_files:
             linecache.cache.pop(filename, None)

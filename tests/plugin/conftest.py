@@ -7,6 +7,9 @@ re-rewrite them every time.  ``test_packaging.py`` checks the real entry point.
 
 from __future__ import annotations
 
+# NumPy refuses to be initialised twice in one process; import it before any
+# pytester run can import it first and have its sys.modules snapshot drop it.
+import numpy  # noqa: F401
 import pytest
 
 

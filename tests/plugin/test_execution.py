@@ -100,3 +100,21 @@ def test_prints_and_stderr_do_not_fail_a_test(pytester, write_module):
         ),
     )
     pytester.runpytest("modules").assert_outcomes(passed=1, warnings=1)
+
+
+def test_patches_to_the_tinytorch_package_end_with_the_module(pytester, write_module):
+    """Module 05 upgrades Tensor in place; that must not leak into the next module's run."""
+    write_module(
+        cell("from tinytorch.core.tensor import Tensor\n\n"
+             "def broken_add(self, other):\n    raise NotImplementedError()\n\n"
+             "Tensor.__add__ = broken_add\nTensor.added_by_notebook = True"),
+        graded("def test_unit_patched():\n    assert Tensor.added_by_notebook", "p"),
+        number=5, name="patcher",
+    )
+    write_module(
+        cell("from tinytorch.core.tensor import Tensor"),
+        graded("def test_unit_clean():\n    assert not hasattr(Tensor, 'added_by_notebook')\n"
+               "    assert (Tensor([1.0]) + Tensor([2.0])).tolist() == [3.0]", "c"),
+        number=6, name="after",
+    )
+    pytester.runpytest("modules", "-p", "no:randomly").assert_outcomes(passed=2)
