@@ -128,6 +128,14 @@ class Catalog:
         )
 
 
+def course_root_of(path: str | Path) -> Path | None:
+    """The course folder of a module file in ``modules/NN_name/`` or ``workspace/NN_name/``."""
+    folder = Path(path).resolve().parent
+    if parse_folder_name(folder.name) and folder.parent.name in (MODULES_DIR, WORKSPACE_DIR):
+        return folder.parent.parent
+    return None
+
+
 def find_course_root(start: str | Path) -> Path | None:
     """The nearest folder at or above ``start`` that holds a ``modules/`` folder."""
     here = Path(start).resolve()

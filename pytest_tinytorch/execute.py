@@ -171,6 +171,22 @@ class PackageSnapshot:
 _MISSING = object()
 
 
+def package_location_problem(package_file: str | None, root: Path | None, package: str = "tinytorch") -> str | None:
+    """Why the imported package is not the course's own, or None if it is (or none was imported)."""
+    if not package_file or root is None:
+        return None
+    location = Path(package_file).resolve()
+    if location.is_relative_to(root.resolve()):
+        return None
+    own = root / package
+    has_own = f"this course's own package is at {own}" if own.is_dir() else f"this course has no {package}/ yet"
+    return (
+        f"the module imported {package} from {location.parent}, not from the course at {root} ({has_own}). "
+        f"Its tests ran against that package. Run from the course folder, complete and export the earlier "
+        f"modules there (tito module complete NN), or install the course with 'pip install -e {root}'."
+    )
+
+
 class InProcessExecutor:
     """Runs one notebook's cells in this process and calls its tests by name."""
 
@@ -184,6 +200,7 @@ class InProcessExecutor:
         timeout: float | None = None,
         config: Any = None,
         isolate_package: str | None = "tinytorch",
+        course_root: Path | None = None,
     ):
         self.nb = nb
         self.rewrite = rewrite
@@ -195,6 +212,9 @@ class InProcessExecutor:
         self.skipped_magics: list[SkippedMagic] = []
         self._ipynb_files: list[str] = []
         self._snapshot: PackageSnapshot | None = None
+        self.course_root = course_root
+        self._added_path: str | None = None
+        self.package_problem: str | None = None
 
     # -- running the module -------------------------------------------------
 
@@ -202,6 +222,7 @@ class InProcessExecutor:
         """Run every code cell in order; raise :class:`CellExecutionError` on the first failure."""
         if self.isolate_package:
             self._snapshot = PackageSnapshot(self.isolate_package)
+        self._put_course_first()
         module = types.ModuleType(self.name)
         module.__file__ = str(self.nb.path)
         sys.modules[self.name] = module
@@ -220,6 +241,18 @@ class InProcessExecutor:
                     exec(compiled.code, module.__dict__)
                 except Exception as error:  # any failure in a cell stops the module
                     raise CellExecutionError(self.nb, self.locate_error(error, cell), error) from error
+        if self.isolate_package and self.isolate_package in sys.modules:
+            imported = getattr(sys.modules[self.isolate_package], "__file__", None)
+            self.package_problem = package_location_problem(imported, self.course_root, self.isolate_package)
+
+    def _put_course_first(self) -> None:
+        """Make ``import tinytorch`` find the course's own package, however pytest was started."""
+        if self.course_root is None:
+            return
+        entry = str(self.course_root)
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+            self._added_path = entry
 
     def _compile(self, cell: Cell, flags: int) -> _Compiled:
         try:
@@ -232,7 +265,10 @@ class InProcessExecutor:
         else:
             self._register_source(filename, cell.source)
         if self.rewrite:
-            rewrite_assertions(tree, cell.source, filename, self.config)
+            # The rewriter may look lines up in the source (the assertion-pass
+            # hook does), so give it text whose line numbers match the tree's.
+            padding = "\n" * (cell.first_line - 1) if self.nb.fmt == "percent" else ""
+            rewrite_assertions(tree, padding + cell.source, filename, self.config)
         code = compile(tree, filename, "exec", flags=flags, dont_inherit=True)
         return _Compiled(cell, code, magics=magics)
 
@@ -288,6 +324,9 @@ class InProcessExecutor:
         return found or (Location(default, 1) if default else None)
 
     def close(self) -> None:
+        if self._added_path is not None and self._added_path in sys.path:
+            sys.path.remove(self._added_path)
+            self._added_path = None
         if self._snapshot is not None:
             self._snapshot.restore()
             self._snapshot = None

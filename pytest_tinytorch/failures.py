@@ -79,7 +79,8 @@ def describe_failure(nb: Notebook, locate: Locator, test_name: str, error: BaseE
     if in_notebook:
         last = in_notebook[-1].location
         assert last is not None
-        where = f" ({nb.where(last.cell, last.line_in_cell)}, cell {last.cell.index})"
+        place = nb.where(last.cell, last.line_in_cell)
+        where = f" ({place}, cell {last.cell.index})" if nb.fmt == "percent" else f" ({place})"
     out = [f"{summary}{where}", ""]
     for frame in in_notebook:
         location = frame.location

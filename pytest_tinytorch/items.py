@@ -26,6 +26,10 @@ class MagicSkippedWarning(pytest.PytestWarning):
     """An IPython-only line was skipped by the in-process executor."""
 
 
+class ForeignPackageWarning(pytest.PytestWarning):
+    """A module's cells imported a tinytorch package from outside its course."""
+
+
 def identify_module(config: pytest.Config, path: Path, nb: Notebook) -> ModuleInfo | None:
     """Which course module a file is: by its folder, the one selected, or its export target."""
     parsed = parse_folder_name(path.parent.name)
@@ -74,6 +78,9 @@ class NotebookModule(pytest.File):
             self.ihook.pytest_tinytorch_module_started(
                 config=self.config, notebook=self.notebook, executor=self.executor
             )
+        problem = getattr(self.executor, "package_problem", None)
+        if problem:
+            self.warn(ForeignPackageWarning(f"{self.notebook.display_path}: {problem}"))
         for magic in getattr(self.executor, "skipped_magics", []):
             where = self.notebook.where(magic.location.cell, magic.location.line_in_cell)
             self.warn(

@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from pytest_tinytorch.errors import TinyTorchError
-from pytest_tinytorch.execute import CellExecutionError, Location, MissingTestError, module_name_for
+from pytest_tinytorch.execute import (
+    CellExecutionError,
+    Location,
+    MissingTestError,
+    module_name_for,
+    package_location_problem,
+)
 from pytest_tinytorch.notebook import Cell, Notebook
 from pytest_tinytorch.timeout import TestTimeout, timeout_message
 
@@ -30,8 +36,9 @@ _CELL_REF = re.compile(r"Cell In\[(\d+)\], line (\d+)")
 class KernelError(TinyTorchError, RuntimeError):
     """Code run in the kernel raised; carries the kernel's own traceback text."""
 
-    def __init__(self, ename: str, evalue: str, traceback: str) -> None:
+    def __init__(self, ename: str, evalue: str, traceback: str, line: int | None = None) -> None:
         self.ename, self.evalue, self.traceback = ename, evalue, traceback
+        self.line = line  # the line within the executed cell, from the kernel's own traceback
         super().__init__(f"{ename}: {evalue}")
 
 
@@ -39,7 +46,7 @@ class KernelUnavailableError(TinyTorchError, RuntimeError):
     """No Jupyter kernel could be started."""
 
 
-def _setup_code(name: str) -> str:
+def _setup_code(name: str, course_root: Path | None) -> str:
     # Give the kernel's namespace a real module name (not "__main__", so the
     # `if __name__ == "__main__":` calls stay quiet, and registered in
     # sys.modules so dataclasses and pickling work), and rewrite asserts.
@@ -47,7 +54,9 @@ def _setup_code(name: str) -> str:
         "import sys as _tt_sys\n"
         f"__name__ = {name!r}\n"
         "_tt_sys.modules[__name__] = get_ipython().user_module\n"
-        "from pytest_tinytorch.kernel_support import install_assert_rewriting as _tt_install\n"
+        # The course's own tinytorch first, however the kernel was started.
+        + (f"_tt_sys.path.insert(0, {str(course_root)!r})\n" if course_root else "")
+        + "from pytest_tinytorch.kernel_support import install_assert_rewriting as _tt_install\n"
         "_tt_install(get_ipython())\n"
         "del _tt_sys, _tt_install\n"
     )
@@ -59,9 +68,17 @@ class KernelExecutor:
     kind = "kernel"
 
     def __init__(
-        self, nb: Notebook, *, timeout: float | None = None, kernel_name: str = "python3", startup_timeout: float = 60.0
+        self,
+        nb: Notebook,
+        *,
+        timeout: float | None = None,
+        kernel_name: str = "python3",
+        startup_timeout: float = 60.0,
+        course_root: Path | None = None,
     ) -> None:
         self.nb = nb
+        self.course_root = course_root
+        self.package_problem: str | None = None
         self.timeout = timeout
         self.kernel_name = kernel_name
         self.startup_timeout = startup_timeout
@@ -99,13 +116,21 @@ class KernelExecutor:
                 f"could not start the Jupyter kernel {self.kernel_name!r} ({type(error).__name__}: {error}). "
                 "Install one with 'pip install ipykernel', or use --tinytorch-executor=inprocess."
             ) from error
-        self._run(_setup_code(self.name), what="the kernel setup")
+        self._run(_setup_code(self.name, self.course_root), what="the kernel setup")
         for cell in self.nb.code_cells:
             try:
                 self._run(cell.source, what=f"cell {cell.index}", cell=cell)
             except KernelError as error:
-                line = self._line_in(error, cell)
-                raise CellExecutionError(self.nb, Location(cell, line), error) from None
+                raise CellExecutionError(self.nb, Location(cell, error.line or 1), error) from None
+        self.package_problem = package_location_problem(self._imported_package_file(), self.course_root)
+
+    def _imported_package_file(self) -> str | None:
+        probe = self._run(
+            "import sys as _tt_s\nprint(getattr(_tt_s.modules.get('tinytorch'), '__file__', None) or '', end='')\ndel _tt_s",
+            what="the package check",
+        )
+        text = "".join(out.get("text", "") for out in probe.get("outputs", []) if out.get("name") == "stdout")
+        return text.strip() or None
 
     def run_test(self, name: str) -> None:
         __tracebackhide__ = True
@@ -116,7 +141,7 @@ class KernelExecutor:
                 raise MissingTestError(f"{name} is not defined after running the module's cells.") from None
             raise
 
-    def _run(self, source: str, *, what: str, cell: Cell | None = None) -> None:
+    def _run(self, source: str, *, what: str, cell: Cell | None = None) -> Any:
         """Execute ``source`` as a new cell; past the deadline, interrupt the kernel.
 
         nbclient's own interrupt-on-timeout can wait forever for output after
@@ -148,10 +173,15 @@ class KernelExecutor:
         except NbCellError as error:
             if expired.is_set() and error.ename == "KeyboardInterrupt":
                 raise TestTimeout(timeout_message(what, self.timeout or 0)) from None
-            raise KernelError(error.ename, error.evalue, self.clean_traceback(error.traceback)) from None
+            raw = _ANSI.sub("", error.traceback)
+            count = len(self._notebook.cells)
+            lines = [int(m.group(2)) for m in _CELL_REF.finditer(raw) if int(m.group(1)) == count]
+            line = lines[-1] if lines else None
+            raise KernelError(error.ename, error.evalue, self.clean_traceback(error.traceback), line) from None
         finally:
             if timer is not None:
                 timer.cancel()
+        return node
 
     def clean_traceback(self, text: str) -> str:
         """Strip colours and nbclient's preamble; name our cells instead of ``In[n]``."""
@@ -167,10 +197,6 @@ class KernelExecutor:
             return f"cell {cell.index} ({self.nb.where(cell, int(match.group(2)))})"
 
         return _CELL_REF.sub(rename, text)
-
-    def _line_in(self, error: KernelError, cell: Cell) -> int:
-        lines = [int(m.group(2)) for m in _CELL_REF.finditer(error.traceback)]
-        return lines[-1] if lines else 1
 
     def locate(self, filename: str, lineno: int) -> Location | None:
         return None  # kernel frames never reach this process

@@ -197,11 +197,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(trylast=True)
 def pytest_tinytorch_make_executor(config: pytest.Config, notebook: Any, module: Any) -> Any:
+    from pytest_tinytorch.catalog import course_root_of
+
     settings = config.stash[SETTINGS]
+    root = course_root_of(notebook.path) or settings.root
     if settings.executor == "kernel":
         from pytest_tinytorch.kernel import KernelExecutor
 
-        return KernelExecutor(notebook, timeout=settings.timeout, kernel_name=settings.kernel_name)
+        return KernelExecutor(notebook, timeout=settings.timeout, kernel_name=settings.kernel_name, course_root=root)
     from pytest_tinytorch.execute import InProcessExecutor
 
-    return InProcessExecutor(notebook, timeout=settings.timeout, config=config)
+    return InProcessExecutor(notebook, timeout=settings.timeout, config=config, course_root=root)

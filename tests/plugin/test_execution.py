@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from nbbuild import cell, graded, to_ipynb
 
 
@@ -118,3 +119,41 @@ def test_patches_to_the_tinytorch_package_end_with_the_module(pytester, write_mo
         number=6, name="after",
     )
     pytester.runpytest("modules", "-p", "no:randomly").assert_outcomes(passed=2)
+
+
+def test_assertion_pass_hook_option_works_on_percent_files(pytester, write_module):
+    """Regression: the rewriter was given cell text while the tree had file line numbers."""
+    write_module(cell("x = 1"), graded("def test_unit_x():\n    assert x == 1", "x"))
+    pytester.runpytest("modules", "-o", "enable_assertion_pass_hook=true").assert_outcomes(passed=1)
+
+
+def write_course_package(root, marker: str) -> None:
+    package = root / "tinytorch"
+    package.mkdir()
+    (package / "__init__.py").write_text(f"MARK = {marker!r}\n")
+
+
+PACKAGE_CHECK = (
+    cell("import tinytorch"),
+    graded("def test_unit_own_package():\n    assert getattr(tinytorch, 'MARK', None) == 'this course'", "own"),
+)
+
+
+@pytest.mark.parametrize("executor", ["inprocess", "kernel"])
+def test_modules_import_their_own_courses_package(pytester, write_module, monkeypatch, executor):
+    """However pytest is started and from wherever, a module imports the tinytorch
+    package of the course it belongs to (the installed one is also importable here)."""
+    write_module(*PACKAGE_CHECK)
+    write_course_package(pytester.path, "this course")
+    elsewhere = pytester.mkdir("elsewhere")
+    monkeypatch.chdir(elsewhere)  # so neither the cwd nor PYTHONPATH points at the course
+    result = pytester.runpytest_subprocess(str(pytester.path / "modules"), f"--tinytorch-executor={executor}")
+    result.assert_outcomes(passed=1)
+
+
+def test_a_package_from_outside_the_course_is_named_in_a_warning(pytester, write_module):
+    write_module(*PACKAGE_CHECK)  # this course has no tinytorch/ yet: the installed one gets imported
+    result = pytester.runpytest_subprocess("modules")
+    result.assert_outcomes(failed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*ForeignPackageWarning: modules/01_demo/demo.py: the module imported tinytorch from *"
+                                 "not from the course at * (this course has no tinytorch/ yet)*"])

@@ -50,7 +50,7 @@ def test_ipynb_failures_name_the_cell_and_line(pytester, write_module):
     result = pytester.runpytest(str(notebook))
     result.stdout.fnmatch_lines(
         [
-            "AssertionError: assert 6 == 4 (student.ipynb cell 2, line 2, cell 2)",
+            "AssertionError: assert 6 == 4 (student.ipynb cell 2, line 2)",
             "student.ipynb cell 2, line 2: in test_unit_double (cell 2)",
             "    > 2 |     assert double(2) == 4",
         ]

@@ -68,3 +68,12 @@ def test_future_import_after_directives_compiles_in_the_kernel(pytester, write_m
         graded("def test_unit_a():\n    assert math.floor(2.5) == 2", "a"),
     )
     pytester.runpytest("modules", "--tinytorch-executor=kernel").assert_outcomes(passed=1)
+
+
+def test_kernel_names_the_failing_line_of_a_broken_cell(pytester, write_module):
+    """Regression: the line was looked up after the traceback's cell references were renamed."""
+    write_module(cell("a = 1\nb = 2\nc = 1 / 0"), graded("def test_unit_a():\n    assert a == 1", "a"))
+    result = pytester.runpytest("modules", "--tinytorch-executor=kernel")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["ZeroDivisionError: division by zero", "  raised in cell 1 (modules/01_demo/demo.py:17)",
+                                 "    > 17 | c = 1 / 0"])
