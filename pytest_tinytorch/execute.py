@@ -171,6 +171,12 @@ class PackageSnapshot:
 _MISSING = object()
 
 
+def imports_package(nb: Notebook, package: str = "tinytorch") -> bool:
+    """Does any code cell import ``package`` (``import tinytorch...`` / ``from tinytorch... import``)?"""
+    pattern = re.compile(rf"^\s*(?:from|import)\s+{re.escape(package)}\b", re.MULTILINE)
+    return any(pattern.search(cell.source) for cell in nb.code_cells)
+
+
 def package_location_problem(package_file: str | None, root: Path | None, package: str = "tinytorch") -> str | None:
     """Why the imported package is not the course's own, or None if it is (or none was imported)."""
     if not package_file or root is None:
@@ -241,8 +247,8 @@ class InProcessExecutor:
                     exec(compiled.code, module.__dict__)
                 except Exception as error:  # any failure in a cell stops the module
                     raise CellExecutionError(self.nb, self.locate_error(error, cell), error) from error
-        if self.isolate_package and self.isolate_package in sys.modules:
-            imported = getattr(sys.modules[self.isolate_package], "__file__", None)
+        if self.isolate_package and imports_package(self.nb, self.isolate_package):
+            imported = getattr(sys.modules.get(self.isolate_package), "__file__", None)
             self.package_problem = package_location_problem(imported, self.course_root, self.isolate_package)
 
     def _put_course_first(self) -> None:

@@ -22,6 +22,7 @@ from pytest_tinytorch.errors import TinyTorchError
 from pytest_tinytorch.execute import (
     CellExecutionError,
     Location,
+    imports_package,
     MissingTestError,
     module_name_for,
     package_location_problem,
@@ -122,7 +123,8 @@ class KernelExecutor:
                 self._run(cell.source, what=f"cell {cell.index}", cell=cell)
             except KernelError as error:
                 raise CellExecutionError(self.nb, Location(cell, error.line or 1), error) from None
-        self.package_problem = package_location_problem(self._imported_package_file(), self.course_root)
+        if imports_package(self.nb):
+            self.package_problem = package_location_problem(self._imported_package_file(), self.course_root)
 
     def _imported_package_file(self) -> str | None:
         probe = self._run(

@@ -43,6 +43,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
@@ -154,7 +155,7 @@ class ProgressStore:
     """The progress file of the course at ``root``; see the module docstring for the API."""
 
     def __init__(self, root: str | Path) -> None:
-        self.root = Path(root)
+        self.root = Path(root).resolve()  # one lock path per course, however it was named
         self.dir = self.root / STATE_DIR
         self.path = self.dir / STORE_NAME
 
@@ -176,9 +177,13 @@ class ProgressStore:
             yield progress
             atomic_write_text(self.path, progress.to_json())
 
-    def lock(self, command: str = "tito", wait: float = 0.0) -> CourseLock:
-        """The course's exclusive lock (re-entrant within one process)."""
-        return CourseLock(self.dir / LOCK_NAME, command, wait)
+    def lock(self, command: str | None = None, wait: float = 0.0) -> CourseLock:
+        """The course's exclusive lock (re-entrant within one process).
+
+        ``command`` is what a refused process is told is running (default: this
+        process's command line); ``wait`` is how long to retry before giving up.
+        """
+        return CourseLock(self.dir / LOCK_NAME, command or _command_line(), wait)
 
     def repair(self) -> Path | None:
         """Move an unreadable store aside (kept, never deleted) and start a fresh one.
@@ -202,7 +207,9 @@ class ProgressStore:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as error:
-            raise self._corrupt(f"it is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
+            raise self._corrupt(
+                f"it is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+            ) from None
         if not isinstance(data, dict) or not isinstance(data.get("schema"), int):
             raise self._corrupt('it has no "schema" number at the top level')
         if data["schema"] > SCHEMA:
@@ -230,8 +237,9 @@ class ProgressStore:
             if unknown:
                 raise self._corrupt(f"{where} has unknown field(s) {sorted(unknown)}")
             for name, value in raw.items():
-                if not _type_ok(known[name].type, value):
-                    raise self._corrupt(f"{where} -> {name}={value!r} has the wrong type ({known[name].type})")
+                wanted = _type_problem(known[name].type, value)
+                if wanted is not None:
+                    raise self._corrupt(f"{where} -> {name}={value!r} should be {wanted}")
             try:
                 records[slug] = kind(**raw)
             except TypeError as error:
@@ -248,21 +256,21 @@ class ProgressStore:
 
 
 # Field types as written in the dataclasses above (they are strings, from __future__ annotations).
-_TYPES: dict[str, tuple[type, ...]] = {
-    "str | None": (str, type(None)),
-    "float | None": (int, float, type(None)),
-    "str": (str,),
-    "bool": (bool,),
-    "dict[str, Any]": (dict,),
+_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "str | None": ((str, type(None)), "a string or null"),
+    "float | None": ((int, float, type(None)), "a number or null"),
+    "str": ((str,), "a string"),
+    "bool": ((bool,), "true or false"),
+    "dict[str, Any]": ((dict,), "an object"),
 }
 
 
-def _type_ok(annotation: Any, value: Any) -> bool:
-    allowed = _TYPES.get(str(annotation))
-    if allowed is None:
-        return True
+def _type_problem(annotation: Any, value: Any) -> str | None:
+    """None if ``value`` fits the field's annotation, else what it should be."""
+    allowed, wanted = _TYPES.get(str(annotation), ((object,), ""))
     # bool is an int: a points field of ``true`` is a hand-editing slip, not a number.
-    return isinstance(value, allowed) and not (isinstance(value, bool) and bool not in allowed)
+    ok = isinstance(value, allowed) and not (isinstance(value, bool) and bool not in allowed)
+    return None if ok else wanted
 
 
 # --- the lock ------------------------------------------------------------------
@@ -275,7 +283,7 @@ class CourseLock:
 
     The lock file records who holds it, so the process that is refused can say
     which command is running.  Re-entrant: nested ``with`` blocks in one process
-    share one lock.
+    share one lock (tito is single-threaded; threads would share it too).
     """
 
     def __init__(self, path: Path, command: str, wait: float) -> None:
@@ -332,6 +340,10 @@ class CourseLock:
             f"{who} is changing this course right now ({self.path} is locked). "
             f"Wait for it to finish, then run your command again. Nothing was changed by '{self.command}'."
         )
+
+
+def _command_line() -> str:
+    return " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv and sys.argv[0] else "python"
 
 
 def _try_lock(fd: int) -> bool:

@@ -9,11 +9,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-# Imported here, before pytester snapshots sys.modules: a jupytext (and yaml)
-# imported inside a test would be torn out of sys.modules afterwards, and the
-# next import would mix old and new yaml classes.
-import jupytext
-
 HEADER = """# ---
 # jupyter:
 #   jupytext:
@@ -51,6 +46,8 @@ def module_text(*cells: str) -> str:
 
 def to_ipynb(path: Path, target: Path | None = None) -> Path:
     """Convert a percent file to a notebook with jupytext, as a student's copy would be."""
+    import jupytext  # tests that use pytester import it early: see tests/plugin/conftest.py
+
     target = target or path.with_suffix(".ipynb")
     jupytext.write(jupytext.read(path), target, fmt="ipynb")
     return target

@@ -10,3 +10,5 @@ import tinytorch.core.layers  # noqa: F401
 import tinytorch.core.losses  # noqa: F401
 import tinytorch.core.autograd  # noqa: F401
 import tinytorch.core.optimizers  # noqa: F401
+import tinytorch.core.training  # noqa: F401
+import tinytorch.data  # noqa: F401

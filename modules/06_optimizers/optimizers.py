@@ -474,15 +474,18 @@ class SGD(Optimizer):
         2. If self.weight_decay: g = g + self.weight_decay * p.data (a new
            array: never change p.grad itself).
         3. If self.momentum: buf = self.state[i].get("momentum_buffer").
-           None -> store a copy of g (g.copy()). Otherwise update buf *in
-           place* (buf *= momentum; buf += (1 - dampening) * g).
+           None -> store a copy of g as an array (np.array(g)). Otherwise
+           update buf *in place* (buf *= momentum; buf += (1 - dampening) * g).
            Then g = g + momentum * buf if nesterov, else g = buf.
         4. p.data -= self.lr * g
 
         HINTS:
         - ``buf *= ...`` changes the stored array itself: no need to store it again.
         - The first buffer must be a copy: ``g`` may be ``p.grad``, which
-          the next backward() adds into.
+          the next backward() adds into. ``np.array(g)`` copies, and always
+          gives an array: for a 0-d parameter, ``g + wd * p.data`` is a NumPy
+          *scalar*, and ``scalar *= 0.9`` makes a new object instead of
+          changing the stored buffer.
 
         EXAMPLE:
         >>> w = Parameter([1.0]); w.grad = np.array([0.5], np.float32)
@@ -501,7 +504,7 @@ class SGD(Optimizer):
                 state = self.state[i]
                 buf = state.get("momentum_buffer")
                 if buf is None:
-                    buf = state["momentum_buffer"] = g.copy()
+                    buf = state["momentum_buffer"] = np.array(g)
                 else:
                     buf *= self.momentum
                     buf += (1.0 - self.dampening) * g

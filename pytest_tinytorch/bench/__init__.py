@@ -8,7 +8,8 @@ modules; neither has a copy of its own.
 |---|---|
 | ``timing`` | interleaved timing of several contenders, medians, BLAS pinned to one thread |
 | ``results`` | ``Result`` (one measured row), ratios, JSON round trip |
-| ``ops``, ``graphs``, ``steps``, ``memory`` | the measurements: per-op forward, backward vs graph size, training steps, peak memory |
+| ``ops``, ``graphs``, ``steps``, ``memory`` | the measurements: per-op forward, backward vs graph |
+|  | size, training steps, peak memory |
 | ``cases`` | the catalog of every measurement, by id |
 | ``growth`` | is backward's cost linear in the number of nodes? |
 | ``baseline`` | the committed ratios (``benchmarks/baseline.json``) and the regression check |

@@ -26,6 +26,7 @@ class Result:
     tinytorch: float | None = None
     numpy: float | None = None
     torch: float | None = None
+    torch_numpy: float | None = None  # the NumPy floor timed interleaved with PyTorch (its own pass)
     torch_note: str = ""  # why there is no PyTorch number ("not installed", "n/a: ...")
     status: str = OK
     message: str = ""  # why skipped / stopped / failed, for people
@@ -36,7 +37,7 @@ class Result:
 
     @property
     def torch_ratio(self) -> float | None:
-        return ratio(self.torch, self.numpy)
+        return ratio(self.torch, self.torch_numpy or self.numpy)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,8 +55,6 @@ def ratio(numerator: float | None, floor: float | None) -> float | None:
     return numerator / floor
 
 
-def not_measured(
-    case: str, kind: str, label: str, status: str, message: str, id: str | None = None
-) -> Result:
+def not_measured(case: str, kind: str, label: str, status: str, message: str, id: str | None = None) -> Result:
     """A row that says why it has no numbers (skipped, stopped, error)."""
     return Result(id=id or case, case=case, kind=kind, label=label, status=status, message=message)

@@ -14,13 +14,15 @@ from pytest_tinytorch.errors import TinyTorchError
 
 # Each command group is a module in this package with ``add_parser(groups)``.
 # Imported lazily so `tito --help` and each command load only what they use.
-GROUPS = ("source",)
+GROUPS = ("module", "source", "system", "benchmark", "milestone")
 
 
 def build_parser() -> argparse.ArgumentParser:
     import importlib
 
-    parser = argparse.ArgumentParser(
+    from pytest_tinytorch.cli.context import SuggestingParser
+
+    parser = SuggestingParser(
         prog="tito",
         description="TinyTorch course tools: work through modules, export your framework, grade.",
     )

@@ -7,8 +7,10 @@ re-rewrite them every time.  ``test_packaging.py`` checks the real entry point.
 
 from __future__ import annotations
 
-# NumPy refuses to be initialised twice in one process; import it before any
-# pytester run can import it first and have its sys.modules snapshot drop it.
+# Imported before pytester snapshots sys.modules: a module first imported
+# inside a test is dropped from sys.modules afterwards, and NumPy refuses to
+# be initialised twice, while jupytext's yaml would mix old and new classes.
+import jupytext  # noqa: F401
 import numpy  # noqa: F401
 import pytest
 

@@ -14,7 +14,9 @@ from tinytorch.core.tensor import Tensor
 
 
 # Cell 4 (modules/06_optimizers/optimizers.py:128)
-def _check_number(owner, name, value, low=0.0, high=math.inf, *, open_low=False, closed_high=False, meaning=""):
+def _check_number(
+    owner, name, value, low=0.0, high=math.inf, *, open_low=False, closed_high=False, meaning=""
+):
     """Return ``value`` as a float if it lies between ``low`` and ``high``; else raise.
 
     The interval is ``[low, high)`` by default (``open_low`` makes it
@@ -31,11 +33,13 @@ def _check_number(owner, name, value, low=0.0, high=math.inf, *, open_low=False,
             rule = f"{'>' if open_low else '>='} {low:g}"
         else:
             rule = f"in {'(' if open_low else '['}{low:g}, {high:g}{']' if closed_high else ')'}"
-        raise ValueError(f"{owner}: {name}={value!r} must be {rule}" + (f" ({meaning})" if meaning else ""))
+        raise ValueError(
+            f"{owner}: {name}={value!r} must be {rule}" + (f" ({meaning})" if meaning else "")
+        )
     return number
 
 
-# Cell 6 (modules/06_optimizers/optimizers.py:162)
+# Cell 6 (modules/06_optimizers/optimizers.py:166)
 class Optimizer:
     """Base class of all optimizers (PyTorch: ``torch.optim.Optimizer``).
 
@@ -137,7 +141,10 @@ class Optimizer:
         return {
             "hyperparameters": {name: getattr(self, name) for name in self.hyperparameters},
             "state": [
-                {key: value.copy() if isinstance(value, np.ndarray) else value for key, value in entry.items()}
+                {
+                    key: value.copy() if isinstance(value, np.ndarray) else value
+                    for key, value in entry.items()
+                }
                 for entry in self.state
             ],
         }
@@ -151,7 +158,7 @@ class Optimizer:
                 f"{owner}.load_state_dict: the saved state has {len(state)} parameter(s), this "
                 f"optimizer has {len(self.params)}"
             )
-        for i, (entry, p) in enumerate(zip(state, self.params)):
+        for i, (entry, p) in enumerate(zip(state, self.params, strict=True)):
             for key, value in entry.items():
                 if isinstance(value, np.ndarray) and value.shape != p.shape:
                     raise ValueError(
@@ -164,7 +171,10 @@ class Optimizer:
         for name, value in state_dict["hyperparameters"].items():
             setattr(self, name, tuple(value) if isinstance(value, list) else value)
         self.state = [
-            {key: np.array(value, copy=True) if isinstance(value, np.ndarray) else value for key, value in entry.items()}
+            {
+                key: np.array(value, copy=True) if isinstance(value, np.ndarray) else value
+                for key, value in entry.items()
+            }
             for entry in state
         ]
 
@@ -173,13 +183,15 @@ class Optimizer:
         return f"{type(self).__name__}({settings})"
 
 
-# Cell 10 (modules/06_optimizers/optimizers.py:406)
+# Cell 10 (modules/06_optimizers/optimizers.py:424)
 class SGD(Optimizer):
     """Stochastic gradient descent with momentum (PyTorch: ``torch.optim.SGD``)."""
 
     hyperparameters = ("lr", "momentum", "dampening", "weight_decay", "nesterov")
 
-    def __init__(self, params, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False) -> None:
+    def __init__(
+        self, params, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False
+    ) -> None:
         """Check and store the hyper-parameters.
 
         TODO: validate each argument with ``_check_number`` and store it as
@@ -224,15 +236,18 @@ class SGD(Optimizer):
         2. If self.weight_decay: g = g + self.weight_decay * p.data (a new
            array: never change p.grad itself).
         3. If self.momentum: buf = self.state[i].get("momentum_buffer").
-           None -> store a copy of g (g.copy()). Otherwise update buf *in
-           place* (buf *= momentum; buf += (1 - dampening) * g).
+           None -> store a copy of g as an array (np.array(g)). Otherwise
+           update buf *in place* (buf *= momentum; buf += (1 - dampening) * g).
            Then g = g + momentum * buf if nesterov, else g = buf.
         4. p.data -= self.lr * g
 
         HINTS:
         - ``buf *= ...`` changes the stored array itself: no need to store it again.
         - The first buffer must be a copy: ``g`` may be ``p.grad``, which
-          the next backward() adds into.
+          the next backward() adds into. ``np.array(g)`` copies, and always
+          gives an array: for a 0-d parameter, ``g + wd * p.data`` is a NumPy
+          *scalar*, and ``scalar *= 0.9`` makes a new object instead of
+          changing the stored buffer.
 
         EXAMPLE:
         >>> w = Parameter([1.0]); w.grad = np.array([0.5], np.float32)
@@ -251,7 +266,7 @@ class SGD(Optimizer):
                 state = self.state[i]
                 buf = state.get("momentum_buffer")
                 if buf is None:
-                    buf = state["momentum_buffer"] = g.copy()
+                    buf = state["momentum_buffer"] = np.array(g)
                 else:
                     buf *= self.momentum
                     buf += (1.0 - self.dampening) * g
@@ -260,7 +275,7 @@ class SGD(Optimizer):
         ### END SOLUTION
 
 
-# Cell 13 (modules/06_optimizers/optimizers.py:599)
+# Cell 13 (modules/06_optimizers/optimizers.py:626)
 class Adam(Optimizer):
     """Adam with bias correction (PyTorch: ``torch.optim.Adam``, ``amsgrad=False``)."""
 
@@ -289,7 +304,9 @@ class Adam(Optimizer):
         owner = type(self).__name__
         self.lr = _check_number(owner, "lr", lr, meaning="the step size")
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise TypeError(f"{owner}: betas={betas!r} must be a pair of numbers, e.g. (0.9, 0.999)")
+            raise TypeError(
+                f"{owner}: betas={betas!r} must be a pair of numbers, e.g. (0.9, 0.999)"
+            )
         self.betas = (
             _check_number(owner, "betas[0]", betas[0], 0.0, 1.0),
             _check_number(owner, "betas[1]", betas[1], 0.0, 1.0),
@@ -356,7 +373,7 @@ class Adam(Optimizer):
         ### END SOLUTION
 
 
-# Cell 16 (modules/06_optimizers/optimizers.py:766)
+# Cell 16 (modules/06_optimizers/optimizers.py:806)
 class AdamW(Adam):
     """Adam with decoupled weight decay (PyTorch: ``torch.optim.AdamW``)."""
 

@@ -1,0 +1,206 @@
+"""The ``tinytorch-grading`` pytest11 entry point: grading options and the hooks behind them.
+
+    pytest --tinytorch-grade SUBMISSIONS --tinytorch-module 01 [--tinytorch-grade-output DIR] ...
+
+grades every submission under SUBMISSIONS in sandboxed worker processes
+(never in this process) and reports one pytest item per student and test,
+so ``-k``, ``-v``, ``--junitxml`` and the usual summary work.  The reports,
+the gradebook and the resumable per-student results go to the output folder.
+
+Loaded on every pytest run, so it imports only pytest and the standard
+library; everything else is imported when grading actually happens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from pytest_tinytorch.catalog import ModuleInfo
+    from pytest_tinytorch.notebook import Notebook
+
+DEFAULT_SUBMISSION_SECONDS = 300.0
+DEFAULT_MEMORY_MIB = 1024
+
+
+@dataclass(frozen=True)
+class GradingSettings:
+    submissions: Path  # a folder, or one file
+    collect_root: Path  # the folder pytest collects (the file's folder for one file)
+    module: Any  # ModuleInfo
+    output: Path
+    workers: int | None
+    test_seconds: float
+    submission_seconds: float
+    memory_mib: int
+    gradebook: Path | None
+    fresh: bool
+
+
+GRADING = pytest.StashKey[GradingSettings]()
+RESTORED = pytest.StashKey[dict]()  # notebook path -> restoration flags
+
+
+def _positive_int(name: str) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise pytest.UsageError(f"{name}={text!r}: expected a whole number, e.g. 4") from None
+        if value < 1:
+            raise pytest.UsageError(f"{name}={text!r}: must be 1 or more")
+        return value
+
+    return parse
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise pytest.UsageError(f"--tinytorch-grade-submission-timeout={text!r}: expected seconds, e.g. 300") from None
+    if value <= 0:
+        raise pytest.UsageError(f"--tinytorch-grade-submission-timeout={text!r}: must be more than 0")
+    return value
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("tinytorch", "TinyTorch course modules")
+    group.addoption(
+        "--tinytorch-grade", dest="tinytorch_grade", default=None, metavar="SUBMISSIONS",
+        help="grade every submission (.ipynb or .py, one per student; nbgrader's submitted/ layout too) in this "
+        "folder against --tinytorch-module NN, in sandboxed parallel workers",
+    )
+    group.addoption("--tinytorch-grade-output", dest="tinytorch_grade_output", default=None, metavar="DIR",
+                    help="where grades, reports, feedback and resumable results go (default: grades/NN_name)")
+    group.addoption("--tinytorch-grade-workers", dest="tinytorch_grade_workers", default=None, metavar="N",
+                    type=_positive_int("--tinytorch-grade-workers"),
+                    help="submissions graded at once (default: the number of CPU cores)")
+    group.addoption("--tinytorch-grade-submission-timeout", dest="tinytorch_grade_submission_timeout", type=_seconds,
+                    default=DEFAULT_SUBMISSION_SECONDS, metavar="SECONDS",
+                    help=f"wall-clock limit for one submission, restarts included (default {DEFAULT_SUBMISSION_SECONDS:g}); "
+                    "each test is limited by --tinytorch-timeout")
+    group.addoption("--tinytorch-grade-memory", dest="tinytorch_grade_memory", default=DEFAULT_MEMORY_MIB, metavar="MIB",
+                    type=_positive_int("--tinytorch-grade-memory"),
+                    help=f"memory a submission may allocate, in MiB (default {DEFAULT_MEMORY_MIB})")
+    group.addoption("--tinytorch-gradebook", dest="tinytorch_gradebook", default=None, metavar="PATH",
+                    help="nbgrader gradebook (sqlite) to write the grades into; 'none' to skip "
+                    "(default: the course's nbgrader/gradebook.db for its submitted/ folder, else OUTPUT/gradebook.db)")
+    group.addoption("--tinytorch-grade-fresh", dest="tinytorch_grade_fresh", action="store_true",
+                    help="regrade everything, ignoring results saved by an earlier run")
+    group.addoption("--tinytorch-restore-locked", dest="tinytorch_restore_locked", action="store_true",
+                    help="run locked cells (tests, given code) from the instructor's copy in modules/, whatever the "
+                    "notebook under test says (grading always does this)")
+
+
+@pytest.hookimpl(trylast=True)  # after the main plugin has resolved --tinytorch-module
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[RESTORED] = {}
+    submissions = config.getoption("tinytorch_grade")
+    if not submissions:
+        return
+    config.stash[GRADING] = _grading_settings(config, Path(submissions))
+    # Collect the submissions folder instead of the module (or testpaths).
+    config.args[:] = [str(config.stash[GRADING].collect_root)]
+
+
+def _grading_settings(config: pytest.Config, submissions: Path) -> GradingSettings:
+    from pytest_tinytorch.plugin import SETTINGS
+
+    settings = config.stash[SETTINGS]
+    if len(settings.selected) != 1:
+        raise pytest.UsageError(
+            f"--tinytorch-grade needs exactly one --tinytorch-module (got {len(settings.selected)}): the module "
+            "whose instructor copy in modules/ holds the tests, e.g. --tinytorch-module 01"
+        )
+    if config.getoption("numprocesses", None):
+        raise pytest.UsageError("--tinytorch-grade runs its own worker pool; drop -n (use --tinytorch-grade-workers N)")
+    submissions = (Path.cwd() / submissions).resolve()
+    if not submissions.exists():
+        raise pytest.UsageError(f"--tinytorch-grade={str(submissions)!r} does not exist; pass a folder of submissions or one notebook")
+    module = settings.selected[0]
+    output_text = config.getoption("tinytorch_grade_output")
+    output = (Path.cwd() / output_text).resolve() if output_text else settings.root / "grades" / module.slug
+    return GradingSettings(
+        submissions=submissions, collect_root=submissions if submissions.is_dir() else submissions.parent,
+        module=module, output=output, workers=config.getoption("tinytorch_grade_workers"),
+        test_seconds=settings.timeout or 60.0, submission_seconds=config.getoption("tinytorch_grade_submission_timeout"),
+        memory_mib=config.getoption("tinytorch_grade_memory"),
+        gradebook=_gradebook_path(config.getoption("tinytorch_gradebook"), submissions, output),
+        fresh=config.getoption("tinytorch_grade_fresh"),
+    )
+
+
+def _gradebook_path(option: str | None, submissions: Path, output: Path) -> Path | None:
+    if option == "none":
+        return None
+    if option:
+        return (Path.cwd() / option).resolve()
+    course = submissions if submissions.name != "submitted" else submissions.parent
+    if submissions.name == "submitted" and (course / "nbgrader_config.py").is_file():
+        return course / "gradebook.db"
+    return output / "gradebook.db"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    grading = parent.config.stash.get(GRADING, None)
+    if grading is None or path != grading.collect_root:
+        return None
+    from pytest_tinytorch.grading.items import SubmissionsDir
+
+    return SubmissionsDir.from_parent(parent, path=path)
+
+
+def pytest_tinytorch_prepare_notebook(config: pytest.Config, notebook: Notebook, module: ModuleInfo | None) -> Notebook | None:
+    """Restore locked cells from the instructor's copy (when grading, or with --tinytorch-restore-locked)."""
+    wanted = config.stash.get(GRADING, None) is not None or config.getoption("tinytorch_restore_locked")
+    if not wanted or module is None or not module.source.is_file():
+        return None
+    if notebook.path.resolve() == module.source.resolve():
+        return None  # the instructor's copy itself
+    from pytest_tinytorch.grading.restore import restore_locked_cells
+    from pytest_tinytorch.notebook import read_notebook
+
+    restoration = restore_locked_cells(notebook, read_notebook(module.source))
+    config.stash[RESTORED][str(notebook.path)] = restoration.flags
+    for flag in restoration.flags:
+        if config.stash.get(GRADING, None) is None:  # grading reports them itself
+            config.issue_config_time_warning(pytest.PytestWarning(f"{notebook.path}: {flag.summary}: {flag.detail}"), 2)
+    return restoration.notebook
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session) -> Any:
+    grading = session.config.stash.get(GRADING, None)
+    if grading is not None and session.items and not session.config.option.collectonly:
+        from pytest_tinytorch.grading.items import run_grading
+
+        run_grading(session)
+    return (yield)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    grading = config.stash.get(GRADING, None)
+    if grading is None:
+        return []
+    return [f"tinytorch grading: {grading.submissions} against {grading.module.source} "
+            f"(each test {grading.test_seconds:g} s, each submission {grading.submission_seconds:g} s, "
+            f"{grading.memory_mib} MiB); output {grading.output}"]
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    grading = config.stash.get(GRADING, None)
+    if grading is None:
+        return
+    from pytest_tinytorch.grading.items import summary_lines
+
+    lines = summary_lines(config)
+    if lines:
+        terminalreporter.section("tinytorch grading")
+        for line in lines:
+            terminalreporter.write_line(line)
