@@ -177,18 +177,34 @@ def imports_package(nb: Notebook, package: str = "tinytorch") -> bool:
     return any(pattern.search(cell.source) for cell in nb.code_cells)
 
 
-def package_location_problem(package_file: str | None, root: Path | None, package: str = "tinytorch") -> str | None:
-    """Why the imported package is not the course's own, or None if it is (or none was imported)."""
-    if not package_file or root is None:
+def loaded_package_files(package: str = "tinytorch") -> list[str]:
+    """The files of every loaded module of ``package`` (the package and its submodules)."""
+    prefix = package + "."
+    return sorted(
+        str(getattr(module, "__file__", None))
+        for name, module in list(sys.modules.items())
+        if (name == package or name.startswith(prefix)) and getattr(module, "__file__", None)
+    )
+
+
+def package_location_problem(package_files: list[str], root: Path | None, package: str = "tinytorch") -> str | None:
+    """Why the loaded package is not (all) the course's own, or None if it is.
+
+    Every submodule is checked, not only the package: an editable install's
+    import finder can serve a submodule the course has not exported yet from
+    another checkout, while ``tinytorch/__init__.py`` itself is the course's.
+    """
+    if root is None:
         return None
-    location = Path(package_file).resolve()
-    if location.is_relative_to(root.resolve()):
+    base = root.resolve()
+    foreign = [Path(f).resolve() for f in package_files if not Path(f).resolve().is_relative_to(base)]
+    if not foreign:
         return None
     own = root / package
     has_own = f"this course's own package is at {own}" if own.is_dir() else f"this course has no {package}/ yet"
     return (
-        f"the module imported {package} from {location.parent}, not from the course at {root} ({has_own}). "
-        f"Its tests ran against that package. Run from the course folder, complete and export the earlier "
+        f"the module imported {package} code from {foreign[0]}, not from the course at {root} ({has_own}). "
+        f"Its tests ran against that code. Run from the course folder, complete and export the earlier "
         f"modules there (tito module complete NN), or install the course with 'pip install -e {root}'."
     )
 
@@ -248,8 +264,8 @@ class InProcessExecutor:
                 except Exception as error:  # any failure in a cell stops the module
                     raise CellExecutionError(self.nb, self.locate_error(error, cell), error) from error
         if self.isolate_package and imports_package(self.nb, self.isolate_package):
-            imported = getattr(sys.modules.get(self.isolate_package), "__file__", None)
-            self.package_problem = package_location_problem(imported, self.course_root, self.isolate_package)
+            files = loaded_package_files(self.isolate_package)
+            self.package_problem = package_location_problem(files, self.course_root, self.isolate_package)
 
     def _put_course_first(self) -> None:
         """Make ``import tinytorch`` find the course's own package, however pytest was started."""

@@ -124,15 +124,16 @@ class KernelExecutor:
             except KernelError as error:
                 raise CellExecutionError(self.nb, Location(cell, error.line or 1), error) from None
         if imports_package(self.nb):
-            self.package_problem = package_location_problem(self._imported_package_file(), self.course_root)
+            self.package_problem = package_location_problem(self._loaded_package_files(), self.course_root)
 
-    def _imported_package_file(self) -> str | None:
+    def _loaded_package_files(self) -> list[str]:
         probe = self._run(
-            "import sys as _tt_s\nprint(getattr(_tt_s.modules.get('tinytorch'), '__file__', None) or '', end='')\ndel _tt_s",
+            "from pytest_tinytorch.execute import loaded_package_files as _tt_files\n"
+            "print('\\n'.join(_tt_files()), end='')\ndel _tt_files",
             what="the package check",
         )
         text = "".join(out.get("text", "") for out in probe.get("outputs", []) if out.get("name") == "stdout")
-        return text.strip() or None
+        return [line for line in text.splitlines() if line.strip()]
 
     def run_test(self, name: str) -> None:
         __tracebackhide__ = True

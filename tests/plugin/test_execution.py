@@ -100,7 +100,9 @@ def test_prints_and_stderr_do_not_fail_a_test(pytester, write_module):
             "a",
         ),
     )
-    pytester.runpytest("modules").assert_outcomes(passed=1, warnings=1)
+    result = pytester.runpytest("modules")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*UserWarning: careful*"])
 
 
 def test_patches_to_the_tinytorch_package_end_with_the_module(pytester, write_module):
@@ -151,9 +153,33 @@ def test_modules_import_their_own_courses_package(pytester, write_module, monkey
     result.assert_outcomes(passed=1)
 
 
+def test_a_submodule_served_from_outside_the_course_is_named(pytester, write_module, tmp_path_factory):
+    """The course's tinytorch/ exists but lacks a submodule; another importable copy has it."""
+    write_module(cell("from tinytorch.core.tensor import Tensor"), graded("def test_unit_a():\n    assert Tensor", "a"))
+    write_course_package(pytester.path, "this course")  # no core/ subpackage
+    other = tmp_path_factory.mktemp("other_checkout")
+    (other / "tinytorch" / "core").mkdir(parents=True)
+    (other / "tinytorch" / "__init__.py").write_text("")
+    (other / "tinytorch" / "core" / "__init__.py").write_text("")
+    (other / "tinytorch" / "core" / "tensor.py").write_text("Tensor = object\n")
+    # An import finder that serves tinytorch.core.* from the other checkout, as an editable install's does.
+    (pytester.path / "conftest.py").write_text(
+        "import importlib.machinery, sys\n"
+        "class Finder:\n"
+        "    @staticmethod\n"
+        "    def find_spec(name, path=None, target=None):\n"
+        "        if name.startswith('tinytorch.core'):\n"
+        f"            return importlib.machinery.PathFinder.find_spec(name, [{str(other / 'tinytorch' / 'core')!r}]"
+        f" if name != 'tinytorch.core' else [{str(other / 'tinytorch')!r}])\n"
+        "sys.meta_path.insert(0, Finder)\n"
+    )
+    result = pytester.runpytest_subprocess("modules")
+    result.stdout.fnmatch_lines(["*ForeignPackageWarning: *the module imported tinytorch code from */other_checkout*/tinytorch/core/*"])
+
+
 def test_a_package_from_outside_the_course_is_named_in_a_warning(pytester, write_module):
     write_module(*PACKAGE_CHECK)  # this course has no tinytorch/ yet: the installed one gets imported
     result = pytester.runpytest_subprocess("modules")
     result.assert_outcomes(failed=1, warnings=1)
-    result.stdout.fnmatch_lines(["*ForeignPackageWarning: modules/01_demo/demo.py: the module imported tinytorch from *"
+    result.stdout.fnmatch_lines(["*ForeignPackageWarning: modules/01_demo/demo.py: the module imported tinytorch code from *"
                                  "not from the course at * (this course has no tinytorch/ yet)*"])
