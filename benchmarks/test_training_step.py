@@ -22,11 +22,12 @@ medians goes into ``extra_info`` and is checked against
 own pass against NumPy and reported alongside; it is never required.
 Float32, BLAS pinned to one thread.
 
-``MAX_RATIO`` is the design target for the MLP step on an idle machine
-(measured 1.39-1.46x at batch 32, 1.14-1.17x at batch 256). Under load from
-other jobs the batch-32 ratio was measured up to 1.68x, so the target is
-recorded in ``extra_info`` rather than asserted; the assertion is the
-baseline's ratio plus its margin, which holds under that load.
+``MAX_RATIO`` is the course's target for the MLP step (issue: at most 1.5x
+the NumPy step at batch 32, 1.3x at batch 256), asserted here. Measured
+1.39-1.46x and 1.14-1.17x on an idle machine; other jobs on the same cores
+pushed batch 32 up to 1.68x, so run this on a quiet machine. The CI check
+(tests/bench) compares against the committed baseline with a load-tolerant
+margin instead.
 """
 
 from __future__ import annotations
@@ -62,7 +63,12 @@ def test_numpy_step(benchmark, batch):
 def test_training_step(benchmark, measure, time_subject, case):
     """TinyTorch's step against the NumPy step (and PyTorch): ratio within the baseline's margin."""
     (result,) = measure(case, benchmark)
-    if case.model == "mlp":
-        benchmark.extra_info["design_target_ratio"] = MAX_RATIO[case.batch]
     time_subject(case)
     assert result.ratio is not None
+    if case.model == "mlp":
+        target = MAX_RATIO[case.batch]
+        benchmark.extra_info["target_ratio"] = target
+        assert result.ratio <= target, (
+            f"MLP step at batch {case.batch}: {result.ratio:.2f}x the NumPy step, target {target}x "
+            "(is the machine busy? the ratio is measured interleaved, but shared cores still skew it)"
+        )

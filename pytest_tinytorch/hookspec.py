@@ -43,3 +43,15 @@ def pytest_tinytorch_make_executor(config: pytest.Config, notebook: Notebook, mo
 
 def pytest_tinytorch_module_started(config: pytest.Config, notebook: Notebook, executor: Any) -> None:
     """Called after a module's cells ran successfully, before its first test."""
+
+
+def pytest_tinytorch_gate_checks(config: pytest.Config, module: ModuleInfo, gate: str) -> Any:
+    """Return extra quality-gate checks for ``module`` at ``gate`` (one of ``design``,
+    ``implementation``, ``qa``, ``release``, ``publish``), as a list of
+    :class:`pytest_tinytorch.gates.Check` whose ``gate`` is ``gate``; or None.
+
+    Called for every gate when a module's gate checks are collected
+    (``--tinytorch-gates``); each check becomes one item with the
+    ``tinytorch_gate(gate, check)`` marker, and can be turned off per module
+    like the built-in ones (``tinytorch: gates: skip: {id: "reason"}``).
+    """

@@ -1,7 +1,8 @@
 """Generate the student version of a module with nbgrader's own preprocessors.
 
-The same steps ``nbgrader generate_assignment`` runs on a notebook: validate
-the nbgrader metadata, lock read-only and test cells, replace each
+The steps ``nbgrader generate_assignment`` runs on a notebook (taken from
+nbgrader itself, in :func:`pytest_tinytorch.grading.course.student_preprocessors`):
+validate the nbgrader metadata, lock read-only and test cells, replace each
 ``### BEGIN SOLUTION`` block with ``raise NotImplementedError()``, remove
 hidden tests, clear outputs, and checksum the locked cells (so tampering
 can be detected at grading time).  Never hand-written, never a copy of
@@ -22,26 +23,11 @@ from pytest_tinytorch.notebook import SOLUTION_BEGIN, Notebook
 
 
 def _preprocessors() -> list[Any]:
-    from nbgrader.preprocessors import (
-        CheckCellMetadata,
-        ClearHiddenTests,
-        ClearMarkScheme,
-        ClearOutput,
-        ClearSolutions,
-        ComputeChecksums,
-        LockCells,
-    )
+    # One definition, shared with `tito nbgrader generate`: nbgrader's own
+    # GenerateAssignment steps, in its order (see grading/course.py).
+    from pytest_tinytorch.grading.course import student_preprocessors
 
-    # The order nbgrader's generate_assignment uses for these steps.
-    return [
-        CheckCellMetadata(),
-        LockCells(),
-        ClearSolutions(),
-        ClearOutput(),
-        ClearHiddenTests(),
-        ClearMarkScheme(),
-        ComputeChecksums(),
-    ]
+    return student_preprocessors()
 
 
 def read_as_notebook(source: str | Path) -> Any:

@@ -126,9 +126,7 @@ hyper-parameter and words the error as `name=value must be ...`.
 
 # %% nbgrader={"grade": false, "grade_id": "check-number", "locked": true, "schema_version": 3, "solution": false}
 #| export
-def _check_number(
-    owner, name, value, low=0.0, high=math.inf, *, open_low=False, closed_high=False, meaning=""
-):
+def _check_number(owner, name, value, low=0.0, high=math.inf, *, open_low=False, closed_high=False, meaning=""):
     """Return ``value`` as a float if it lies between ``low`` and ``high``; else raise.
 
     The interval is ``[low, high)`` by default (``open_low`` makes it
@@ -145,9 +143,7 @@ def _check_number(
             rule = f"{'>' if open_low else '>='} {low:g}"
         else:
             rule = f"in {'(' if open_low else '['}{low:g}, {high:g}{']' if closed_high else ')'}"
-        raise ValueError(
-            f"{owner}: {name}={value!r} must be {rule}" + (f" ({meaning})" if meaning else "")
-        )
+        raise ValueError(f"{owner}: {name}={value!r} must be {rule}" + (f" ({meaning})" if meaning else ""))
     return number
 
 
@@ -206,8 +202,7 @@ class Optimizer:
         owner = type(self).__name__
         if isinstance(params, Tensor):
             raise TypeError(
-                f"{owner}: params must be an iterable of tensors, got a single Tensor; wrap it in a "
-                "list: [w]"
+                f"{owner}: params must be an iterable of tensors, got a single Tensor; wrap it in a list: [w]"
             )
         if isinstance(params, Module):
             raise TypeError(
@@ -265,10 +260,7 @@ class Optimizer:
         return {
             "hyperparameters": {name: getattr(self, name) for name in self.hyperparameters},
             "state": [
-                {
-                    key: value.copy() if isinstance(value, np.ndarray) else value
-                    for key, value in entry.items()
-                }
+                {key: value.copy() if isinstance(value, np.ndarray) else value for key, value in entry.items()}
                 for entry in self.state
             ],
         }
@@ -316,13 +308,9 @@ def _expect_error(exc_type, fn, *args, contains="", **kwargs):
     try:
         fn(*args, **kwargs)
     except exc_type as exc:
-        assert contains in str(exc), (
-            f"{exc_type.__name__} message {str(exc)!r} should mention {contains!r}"
-        )
+        assert contains in str(exc), f"{exc_type.__name__} message {str(exc)!r} should mention {contains!r}"
         return
-    raise AssertionError(
-        f"{getattr(fn, '__name__', fn)} should raise {exc_type.__name__} ({contains!r})"
-    )
+    raise AssertionError(f"{getattr(fn, '__name__', fn)} should raise {exc_type.__name__} ({contains!r})")
 
 
 class _Plain(Optimizer):
@@ -352,9 +340,7 @@ def test_unit_optimizer_base():
     w.grad, b.grad = np.full((2, 3), 5.0, np.float32), None
     kept = w.grad
     opt.zero_grad(set_to_none=False)
-    assert w.grad is kept and not w.grad.any() and b.grad is None, (
-        "set_to_none=False zeroes in place"
-    )
+    assert w.grad is kept and not w.grad.any() and b.grad is None, "set_to_none=False zeroes in place"
     opt.zero_grad()
     assert w.grad is None and b.grad is None, "zero_grad() must set every .grad to None"
     # the mistakes from the table, each with a clear message
@@ -366,9 +352,7 @@ def test_unit_optimizer_base():
     _Plain(generator)
     _expect_error(ValueError, _Plain, generator, contains="empty")
     _expect_error(TypeError, _Plain, [w, np.ones(3)], contains="params[1]")
-    _expect_error(
-        ValueError, _Plain, [w, b, w], contains="params[2] is the same tensor as params[0]"
-    )
+    _expect_error(ValueError, _Plain, [w, b, w], contains="params[2] is the same tensor as params[0]")
     _expect_error(ValueError, _Plain, [w * 2], contains="params[0]")
     # the given state_dict round trip, on top of your __init__
     opt.state[0]["velocity"] = np.arange(6.0).reshape(2, 3)
@@ -427,9 +411,7 @@ class SGD(Optimizer):
 
     hyperparameters = ("lr", "momentum", "dampening", "weight_decay", "nesterov")
 
-    def __init__(
-        self, params, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False
-    ) -> None:
+    def __init__(self, params, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False) -> None:
         """Check and store the hyper-parameters.
 
         TODO: validate each argument with ``_check_number`` and store it as
@@ -555,18 +537,14 @@ def test_unit_sgd():
         got = _run(lambda params, config=config: SGD(params, **config), p0, grads)
         expected = _reference_sgd(p0, grads, **config)
         for step, (a, e) in enumerate(zip(got, expected, strict=True)):
-            np.testing.assert_allclose(
-                a, e, rtol=1e-12, atol=1e-12, err_msg=f"SGD({config}) step {step + 1}"
-            )
+            np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12, err_msg=f"SGD({config}) step {step + 1}")
     # the first momentum step is a plain step, and the buffer is a copy, not p.grad itself
     w = Parameter([1.0, 2.0])
     opt = SGD([w], lr=0.1, momentum=0.9)
     w.grad = np.array([1.0, -1.0], np.float32)
     opt.step()
     np.testing.assert_allclose(w.data, [0.9, 2.1], rtol=1e-6)
-    assert opt.state[0]["momentum_buffer"] is not w.grad, (
-        "the first buffer must be a copy of the gradient"
-    )
+    assert opt.state[0]["momentum_buffer"] is not w.grad, "the first buffer must be a copy of the gradient"
     assert w.data.dtype == np.float32, "a float32 parameter must stay float32"
     # a parameter without a gradient is left alone
     frozen = Parameter([3.0])
@@ -652,9 +630,7 @@ class Adam(Optimizer):
         owner = type(self).__name__
         self.lr = _check_number(owner, "lr", lr, meaning="the step size")
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise TypeError(
-                f"{owner}: betas={betas!r} must be a pair of numbers, e.g. (0.9, 0.999)"
-            )
+            raise TypeError(f"{owner}: betas={betas!r} must be a pair of numbers, e.g. (0.9, 0.999)")
         self.betas = (
             _check_number(owner, "betas[0]", betas[0], 0.0, 1.0),
             _check_number(owner, "betas[1]", betas[1], 0.0, 1.0),
@@ -722,9 +698,7 @@ class Adam(Optimizer):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test-adam", "locked": true, "points": 20, "schema_version": 3, "solution": false}
-def _reference_adam(
-    p, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled=False
-):
+def _reference_adam(p, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled=False):
     """Adam / AdamW in plain float64 NumPy, as in the paper plus PyTorch's eps placement."""
     p = np.array(p, dtype=np.float64)
     m, v, path = np.zeros_like(p), np.zeros_like(p), []
@@ -755,9 +729,7 @@ def test_unit_adam():
         got = _run(lambda params, config=config: Adam(params, **config), p0, grads)
         expected = _reference_adam(p0, grads, **config)
         for step, (a, e) in enumerate(zip(got, expected, strict=True)):
-            np.testing.assert_allclose(
-                a, e, rtol=1e-10, atol=1e-12, err_msg=f"Adam({config}) step {step + 1}"
-            )
+            np.testing.assert_allclose(a, e, rtol=1e-10, atol=1e-12, err_msg=f"Adam({config}) step {step + 1}")
     # the first step moves every coordinate by about lr, whatever the gradient's size
     w = Parameter(np.zeros(3))
     w.grad = np.array([1e-4, 1.0, 1e4], np.float32)
@@ -765,9 +737,7 @@ def test_unit_adam():
     opt.step()
     np.testing.assert_allclose(w.data, [-0.01, -0.01, -0.01], rtol=1e-3)
     state = opt.state[0]
-    assert state["step"] == 1 and set(state) == {"step", "exp_avg", "exp_avg_sq"}, (
-        f"state keys {set(state)}"
-    )
+    assert state["step"] == 1 and set(state) == {"step", "exp_avg", "exp_avg_sq"}, f"state keys {set(state)}"
     assert state["exp_avg"].dtype == np.float32 and state["exp_avg"].shape == (3,)
     assert w.data.dtype == np.float32
     _expect_error(ValueError, Adam, [w], lr=-1e-3, contains="lr=-0.001")
@@ -842,9 +812,7 @@ def test_unit_adamw():
         full = {"lr": 1e-3, "weight_decay": 1e-2, **config}
         expected = _reference_adam(p0, grads, decoupled=True, **full)
         for step, (a, e) in enumerate(zip(got, expected, strict=True)):
-            np.testing.assert_allclose(
-                a, e, rtol=1e-10, atol=1e-12, err_msg=f"AdamW({config}) step {step + 1}"
-            )
+            np.testing.assert_allclose(a, e, rtol=1e-10, atol=1e-12, err_msg=f"AdamW({config}) step {step + 1}")
     assert AdamW([Parameter([1.0])]).weight_decay == 0.01, "PyTorch's default weight_decay is 0.01"
     coupled = _run(lambda params: Adam(params, lr=0.05, weight_decay=0.2), p0, grads)[-1]
     assert not np.allclose(got[-1], coupled), "AdamW must not be Adam with L2 weight decay"
@@ -931,13 +899,8 @@ def analyze_state_memory(sizes=(784, 256, 10)):
         opt.step()  # a later step: only temporaries
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        state_bytes = sum(
-            v.nbytes for entry in opt.state for v in entry.values() if isinstance(v, np.ndarray)
-        )
-        print(
-            f"{name:>13} {state_bytes / 1e6:>9.2f} {state_bytes / param_bytes:>12.2f}x "
-            f"{peak / 1e6:>13.2f}"
-        )
+        state_bytes = sum(v.nbytes for entry in opt.state for v in entry.values() if isinstance(v, np.ndarray))
+        print(f"{name:>13} {state_bytes / 1e6:>9.2f} {state_bytes / param_bytes:>12.2f}x {peak / 1e6:>13.2f}")
     print("Training memory = weights + gradients + optimizer state (+ activations):")
     print("with Adam that is 4 copies of the weights before a single activation is stored.")
 
@@ -945,8 +908,7 @@ def analyze_state_memory(sizes=(784, 256, 10)):
 def analyze_step_time(sizes=(1_000, 10_000, 100_000, 1_000_000)):
     """Time of one step() on a single parameter of n numbers, vs the bare NumPy SGD update."""
     print(
-        f"\n{'params':>10} {'numpy p-=lr*g':>14} "
-        + " ".join(f"{name:>13}" for name in _optimizers([Parameter([0.0])]))
+        f"\n{'params':>10} {'numpy p-=lr*g':>14} " + " ".join(f"{name:>13}" for name in _optimizers([Parameter([0.0])]))
     )
     for n in sizes:
         rng = np.random.default_rng(0)
@@ -993,11 +955,7 @@ def analyze_convergence(steps=(0, 100, 300, 1000)):
         "AdamW lr=0.01": lambda ps: AdamW(ps, lr=0.01),
     }
     print("\nSpirals (300 points, 3 classes), MLP 2-64-64-3, full batch: loss after k steps")
-    print(
-        f"{'optimizer':>20} "
-        + " ".join(f"{f'k={k}':>9}" for k in steps)
-        + f" {'accuracy':>9} {'seconds':>8}"
-    )
+    print(f"{'optimizer':>20} " + " ".join(f"{f'k={k}':>9}" for k in steps) + f" {'accuracy':>9} {'seconds':>8}")
     for name, make in settings.items():
         np.random.seed(0)  # the same initial weights for every optimizer
         model = Sequential(Linear(2, 64), ReLU(), Linear(64, 64), ReLU(), Linear(64, 3))
@@ -1014,11 +972,7 @@ def analyze_convergence(steps=(0, 100, 300, 1000)):
             opt.step()
         seconds = time.perf_counter() - start
         accuracy = float((model(x).data.argmax(axis=1) == y).mean())
-        print(
-            f"{name:>20} "
-            + " ".join(f"{losses[k]:>9.4f}" for k in steps)
-            + f" {accuracy:>9.1%} {seconds:>8.2f}"
-        )
+        print(f"{name:>20} " + " ".join(f"{losses[k]:>9.4f}" for k in steps) + f" {accuracy:>9.1%} {seconds:>8.2f}")
 
 
 if __name__ == "__main__":
@@ -1097,9 +1051,7 @@ def test_module():
     opt_b.load_state_dict(saved_state)
     train(None, steps=20, model=model_b, opt=opt_b)
     for a, b in zip(model_a.parameters(), model_b.parameters(), strict=True):
-        np.testing.assert_array_equal(
-            a.data, b.data, err_msg="resuming from a state_dict changed the result"
-        )
+        np.testing.assert_array_equal(a.data, b.data, err_msg="resuming from a state_dict changed the result")
 
 
 if __name__ == "__main__":

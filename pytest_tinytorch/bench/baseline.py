@@ -26,10 +26,13 @@ from pytest_tinytorch.errors import TinyTorchError
 from pytest_tinytorch.fsutil import atomic_write_text
 
 BASELINE_FILE = Path("benchmarks") / "baseline.json"  # relative to the repository root
-# Relative margin per kind of measurement. Times were measured to vary by up
-# to ~10-15% between runs on a shared 2-core machine (rarely more, which the
-# check absorbs by re-measuring a failure once); peak memory by well under 1%.
-DEFAULT_MARGINS = {"op": 0.3, "backward": 0.3, "step": 0.3, "memory": 0.1}
+# Relative margin per kind of measurement, from run-to-run noise measured on
+# a shared 2-core machine (README, "Benchmarks"): quick CI runs under load
+# had single-attempt ratios up to 1.31x their baseline (backward graphs, the
+# most load-sensitive: pointer-chasing Python objects against NumPy on tiny
+# arrays) and up to ~1.28x elsewhere; whole runs of the suite differed by up
+# to 30% on backward and ~20% elsewhere. Peak memory did not vary (<1%).
+DEFAULT_MARGINS = {"op": 0.3, "backward": 0.4, "step": 0.3, "memory": 0.1}
 
 
 class BaselineError(TinyTorchError, ValueError):
@@ -67,9 +70,11 @@ class Baseline:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "about": "TinyTorch / NumPy ratios (medians, interleaved, one BLAS thread); a ratio "
-            "fails the check when it exceeds ratio * (1 + margins[kind]). Regenerate with "
-            "'OPENBLAS_NUM_THREADS=1 pytest benchmarks/ --bench-update-baseline'.",
+            "about": "TinyTorch / NumPy ratios (medians of interleaved rounds, CPU time, one BLAS "
+            "thread); a ratio fails the check when it exceeds ratio * (1 + margins[kind]). Regenerate: "
+            "run 'OPENBLAS_NUM_THREADS=1 pytest benchmarks/ --bench-json .benchmarks/runN.json' for "
+            "N = 1, 2, 3, then 'python -m pytest_tinytorch.bench.baseline .benchmarks/run*.json' "
+            "(the median of the runs); '--bench-update-baseline' writes one run's ratios.",
             "margins": self.margins,
             "measured_on": self.measured_on,
             "ratios": {id: {"kind": self.kinds[id], "ratio": round(self.ratios[id], 4)} for id in sorted(self.ratios)},

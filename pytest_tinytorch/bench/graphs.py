@@ -185,7 +185,7 @@ class BackwardSeries:
             if first_per_node is None:
                 first_per_node = elapsed / nodes
             elif self._runaway(elapsed, nodes, first_per_node):
-                elapsed = min(elapsed, *(probe(self.graph, depth)[0] for _ in range(2)))
+                elapsed = min(elapsed, probe(self.graph, depth)[0])
                 if self._runaway(elapsed, nodes, first_per_node):  # not one scheduler hiccup
                     return depths, self._not_timed(
                         nodes, STOPPED, self._runaway_message(nodes, elapsed, first_per_node)

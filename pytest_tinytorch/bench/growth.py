@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pytest_tinytorch.bench.results import OK, Result
+from pytest_tinytorch.bench.results import OK, STOPPED, Result
 
 LIMIT = 1.5  # largest-graphs slope / smallest-graphs slope; measured ~0.95-1.1 here (see README)
 
@@ -68,9 +68,13 @@ def slope(xs: Sequence[float], ys: Sequence[float]) -> float:
 
 
 def growth(results: Sequence[Result], limit: float = LIMIT) -> Growth | None:
-    """The growth of one backward series (all rows of one case), or None below three depths."""
+    """The growth of one backward series (all rows of one case).
+
+    None when there is nothing to judge: fewer than three depths timed and
+    no runaway (skipped, or an error reported in its own row).
+    """
     timed = sorted((r for r in results if r.status == OK and r.x and r.tinytorch), key=lambda r: r.x or 0)
-    stopped = next((r.message for r in results if r.status != OK), "")
+    stopped = next((r.message for r in results if r.status == STOPPED), "")
     if len(timed) < 3:
         return None if not stopped else Growth(results[0].case, (), (), 0.0, 0.0, stopped, limit)
     nodes = tuple(float(r.x or 0) for r in timed)

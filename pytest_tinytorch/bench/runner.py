@@ -48,8 +48,8 @@ def regression_check(
     A regression counts only if every attempt exceeds the limit: a real
     slowdown is there each time, while a burst of load from a neighbour on
     a shared machine rarely lasts through three measurements (measured
-    here under load: one quick run in six had some ratio above its limit,
-    never the same one twice in a row). Only the suspects are re-measured.
+    here next to a full ``pytest`` run: 1 of 16 quick runs had one ratio
+    above its limit at the first attempt). Only the suspects are re-measured.
     Returns the last results of every case and the confirmed regressions.
     """
     results = run(cases, settings)

@@ -140,8 +140,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _measure(case_ids: Sequence[str], settings: Settings) -> dict[str, Any]:
     from pytest_tinytorch.bench import baseline, cases, runner, timing
 
-    def progress(case) -> None:
-        print(f"  measuring {case.id}", file=sys.stderr, flush=True)
+    last_group: list[str] = []
+
+    def progress(case) -> None:  # one line per group of cases, on stderr (stdout is for tito)
+        if case.group not in last_group:
+            last_group[:] = [case.group]
+            print(f"  measuring {case.group} ...", file=sys.stderr, flush=True)
 
     results = runner.run(cases.by_id(list(case_ids)), settings, progress)
     return {

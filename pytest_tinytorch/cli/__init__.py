@@ -14,7 +14,7 @@ from pytest_tinytorch.errors import TinyTorchError
 
 # Each command group is a module in this package with ``add_parser(groups)``.
 # Imported lazily so `tito --help` and each command load only what they use.
-GROUPS = ("module", "source", "system", "benchmark", "milestone")
+GROUPS = ("module", "source", "system", "benchmark", "milestone", "grade", "nbgrader_cmd", "workflow")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -50,32 +50,54 @@ def add_parser(groups: argparse._SubParsersAction) -> None:
 def run_benchmark(args: argparse.Namespace) -> int:
     from pytest_tinytorch.bench import cases, course, report, worker
     from pytest_tinytorch.bench.base import Settings
-    from pytest_tinytorch.bench.results import ERROR, SKIPPED, not_measured
+    from pytest_tinytorch.bench.results import ERROR
 
     catalog = load_catalog(args.root)
     every = cases.all_cases()
-    selected = every
-    if args.module:
-        module = catalog.resolve(args.module)
-        selected = course.cases_for(module, every, catalog)
-        if not selected:
-            print(f"tito benchmark: module {module.slug} has no measurements. {_coverage(every, catalog)}")
-            return 0
+    selected = _select(args.module, every, catalog)
+    if not selected:
+        return 0
     plan = course.plan(selected, catalog)
-    if plan.blocked and (args.module or not plan.runnable):
+    if plan.blocked and (args.module or not plan.runnable):  # asked for it, or nothing else to run
         raise course.BenchmarkSetupError(course.how_to_export(catalog.root, plan.missing()))
     settings = Settings(rounds=args.rounds, torch=not args.no_torch)
     run = worker.run_in_subprocess(catalog.root, [c.id for c in plan.runnable], settings)
-    blocked = [
-        not_measured(id, case.kind, id, SKIPPED, "needs " + ", ".join(i.slug for i in missing))
-        for case in selected
-        for id, missing in plan.blocked.items()
-        if id == case.id
-    ]
-    results = run.results + blocked
-    print(report.render(results, every, _about(run, catalog.root, args.module)))
+    results = run.results + _blocked_rows(plan, selected)
+    print(report.render(results, every, _about(run, args.module)))
     if plan.blocked:
         print(course.how_to_export(catalog.root, plan.missing()))
+    _save(args, results)
+    return 1 if any(r.status == ERROR for r in results) else 0
+
+
+def _select(module_spec: str | None, every: list, catalog) -> list:
+    """Every case, or the cases module ``module_spec`` completes (says so when it has none)."""
+    from pytest_tinytorch.bench import course
+
+    if not module_spec:
+        return every
+    module = catalog.resolve(module_spec)
+    selected = course.cases_for(module, every, catalog)
+    if not selected:
+        print(f"tito benchmark: module {module.slug} has no measurements. {_coverage(every, catalog)}")
+    return selected
+
+
+def _blocked_rows(plan, selected: list) -> list:
+    """One 'skipped' row per group of cases whose modules are not exported yet."""
+    from pytest_tinytorch.bench.results import SKIPPED, not_measured
+
+    rows, groups = [], set()
+    for case in selected:
+        missing = plan.blocked.get(case.id)
+        if missing and case.group not in groups:
+            groups.add(case.group)
+            needs = ", ".join(info.slug for info in missing)
+            rows.append(not_measured(case.id, case.kind, case.group, SKIPPED, f"needs {needs}"))
+    return rows
+
+
+def _save(args: argparse.Namespace, results: list) -> None:
     if args.json:
         Path(args.json).write_text(json.dumps([r.to_json() for r in results], indent=1), encoding="utf-8")
         print(f"wrote {args.json}")
@@ -83,17 +105,22 @@ def run_benchmark(args: argparse.Namespace) -> int:
         from pytest_tinytorch.bench.plot import write_plot
 
         print(f"wrote {write_plot(results, args.plot)}")
-    return 1 if any(r.status == ERROR for r in results) else 0
 
 
-def _about(run, root: Path, module: str | None) -> dict[str, str]:
+def _torch_version(run) -> str:
+    if not run.settings.get("torch", True):
+        return "not measured (--no-torch)"
+    return run.machine.get("torch") or "not installed"
+
+
+def _about(run, module: str | None) -> dict[str, str]:
     machine = run.machine
     return {
         "tinytorch": run.tinytorch,
         "measured": f"module {module}" if module else "every measurement",
         "machine": f"{machine.get('cpu', '?')}, {machine.get('cores', '?')} cores; "
         f"Python {machine.get('python', '?')}, NumPy {machine.get('numpy', '?')}, "
-        f"PyTorch {machine.get('torch') or 'not installed'}; BLAS threads: {run.blas_threads}",
+        f"PyTorch {_torch_version(run)}; BLAS threads: {run.blas_threads}",
         "rounds": str(run.settings.get("rounds", "?")),
     }
 

@@ -46,8 +46,11 @@ def add_parser(groups: argparse._SubParsersAction) -> None:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
-    cmd = commands.add_parser("list", help="every milestone: year, modules it needs, target, state",
-                              description="List the milestones, the modules each needs and its target.")
+    cmd = commands.add_parser(
+        "list",
+        help="every milestone: year, modules it needs, target, state",
+        description="List the milestones, the modules each needs and its target.",
+    )
     cmd.set_defaults(handler=run_list)
     cmd = commands.add_parser(
         "run",
@@ -58,11 +61,18 @@ def add_parser(groups: argparse._SubParsersAction) -> None:
         "--epochs, make the run custom: shown, not recorded).",
     )
     cmd.add_argument("milestone", metavar="NN", help="milestone number, name or file name (e.g. 01, perceptron)")
-    cmd.add_argument("script_args", nargs=argparse.REMAINDER, metavar="...",
-                     help="options for the script (see python milestones/NN_name.py --help)")
+    cmd.add_argument(
+        "script_args",
+        nargs=argparse.REMAINDER,
+        metavar="...",
+        help="options for the script (see python milestones/NN_name.py --help)",
+    )
     cmd.set_defaults(handler=run_run)
-    cmd = commands.add_parser("status", help="the recorded result of every milestone",
-                              description="Show the last recorded run of every milestone.")
+    cmd = commands.add_parser(
+        "status",
+        help="the recorded result of every milestone",
+        description="Show the last recorded run of every milestone.",
+    )
     cmd.set_defaults(handler=run_status)
 
 
@@ -108,7 +118,7 @@ def _numbers(numbers) -> str:
 
 def run_list(args: argparse.Namespace) -> int:
     course = Course(args.root)
-    rows = [("NN", "year", "milestone", "needs modules", "state")]
+    rows: list[tuple[str, ...]] = [("NN", "year", "milestone", "needs modules", "state")]
     for item in course.milestones:
         rows.append((f"{item.number:02d}", str(item.year), item.title, _numbers(item.requires), _state(course, item)))
     _table(rows)
@@ -132,8 +142,10 @@ def _state(course: Course, item: milestones.Milestone) -> str:
 
 def _say_mode(course: Course) -> None:
     if not course.student:
-        say("No student progress in this course (.tito/progress.json records no module): milestones can run "
-            "on tinytorch/ as it is, but nothing is checked against progress or recorded.")
+        say(
+            "No student progress in this course (.tito/progress.json records no module): milestones can run "
+            "on tinytorch/ as it is, but nothing is checked against progress or recorded."
+        )
 
 
 def run_status(args: argparse.Namespace) -> int:
@@ -168,6 +180,13 @@ def _table(rows: list[tuple[str, ...]]) -> None:
 def run_run(args: argparse.Namespace) -> int:
     course = Course(args.root)
     item = milestones.resolve(course.milestones, args.milestone)
+    if not course.student:
+        return _run(course, item, args.script_args)
+    with course.store.lock():  # no 'tito module complete' may change tinytorch/ while it runs
+        return _run(Course(args.root), item, args.script_args)
+
+
+def _run(course: Course, item: milestones.Milestone, script_args: list[str]) -> int:
     refusal = _refusal(course, item)
     if refusal:
         say(*refusal)
@@ -180,7 +199,7 @@ def run_run(args: argparse.Namespace) -> int:
     say("")
     with tempfile.TemporaryDirectory(prefix="tito-milestone-") as folder:
         result_file = Path(folder) / "result.json"
-        command = [sys.executable, str(item.script), "--result-json", str(result_file), *args.script_args]
+        command = [sys.executable, str(item.script), "--result-json", str(result_file), *script_args]
         code = subprocess.run(command, cwd=Path.cwd()).returncode
         verdict = json.loads(result_file.read_text(encoding="utf-8")) if result_file.exists() else None
     say("")
@@ -196,8 +215,10 @@ def _refusal(course: Course, item: milestones.Milestone) -> list[str]:
     if course.student:
         missing = milestones.missing_modules(item, course.completed)
         if missing:
-            lines = [f"Milestone {item.slug} needs modules {_numbers(item.requires)}; "
-                     f"not completed yet: {_numbers(missing)}. Run:"]
+            lines = [
+                f"Milestone {item.slug} needs modules {_numbers(item.requires)}; "
+                f"not completed yet: {_numbers(missing)}. Run:"
+            ]
             for number in missing:
                 slug = course.slug(number)
                 started = course.progress.module(slug).started
@@ -205,24 +226,32 @@ def _refusal(course: Course, item: milestones.Milestone) -> list[str]:
             return lines + ["then: tito milestone run " + item.slug]
         absent = [n for n in item.requires if course.export_source(n) is None]
         if absent:
-            return [f"Milestone {item.slug}: modules {_numbers(absent)} are completed but missing from tinytorch/. "
-                    "Export them again:"] + [f"  tito module complete {course.slug(n)}" for n in absent]
+            return [
+                f"Milestone {item.slug}: modules {_numbers(absent)} are completed but missing from tinytorch/. "
+                "Export them again:"
+            ] + [f"  tito module complete {course.slug(n)}" for n in absent]
         return []
     absent = [n for n in item.requires if course.export_source(n) is None]
     if absent:
-        return [f"Milestone {item.slug} needs modules {_numbers(item.requires)} in tinytorch/; "
-                f"not exported: {_numbers(absent)}. Run:"] + [f"  tito source export {course.slug(n)}" for n in absent]
+        return [
+            f"Milestone {item.slug} needs modules {_numbers(item.requires)} in tinytorch/; "
+            f"not exported: {_numbers(absent)}. Run:"
+        ] + [f"  tito source export {course.slug(n)}" for n in absent]
     return []
 
 
 def _authors_notice(course: Course, item: milestones.Milestone) -> list[str]:
     sources = {n: course.export_source(n) or "?" for n in item.requires}
     reference = [n for n, src in sources.items() if src.startswith("modules/")]
-    lines = ["No student progress in this course (.tito/progress.json records no module):",
-             "module completion is not checked and this run will not be recorded."]
+    lines = [
+        "No student progress in this course (.tito/progress.json records no module):",
+        "module completion is not checked and this run will not be recorded.",
+    ]
     if len(reference) == len(sources):
-        lines.append(f"Running tinytorch/ as exported here: modules {_numbers(item.requires)} all come from modules/, "
-                     "the course authors' reference solutions (not a student's work).")
+        lines.append(
+            f"Running tinytorch/ as exported here: modules {_numbers(item.requires)} all come from modules/, "
+            "the course authors' reference solutions (not a student's work)."
+        )
     else:
         lines.append("Running tinytorch/ as exported here:")
         lines += [f"  {course.slug(n)}: exported from {src}" for n, src in sources.items()]
@@ -237,8 +266,10 @@ def _record(course: Course, item: milestones.Milestone, verdict: dict | None, co
         result = {"error": f"the script exited with code {code} without reporting a result"}
         met = False
     elif not verdict.get("official", False):
-        say(f"Not recorded: custom settings ({' '.join(verdict.get('custom_settings', []))}). "
-            f"Run 'tito milestone run {item.slug}' without them to record the official target.")
+        say(
+            f"Not recorded: custom settings ({' '.join(verdict.get('custom_settings', []))}). "
+            f"Run 'tito milestone run {item.slug}' without them to record the official target."
+        )
         return
     else:
         result = {"summary": verdict["summary"], **verdict.get("measured", {})}
@@ -246,5 +277,7 @@ def _record(course: Course, item: milestones.Milestone, verdict: dict | None, co
     with course.store.update() as progress:
         progress.record_milestone(item.slug, result=result, target_met=met)
     state = "target met" if met else "target NOT met"
-    say(f"Recorded in {course.store.path.relative_to(course.root)}: {item.slug}, {state} "
-        f"({result.get('summary') or result.get('error')}).")
+    say(
+        f"Recorded in {course.store.path.relative_to(course.root)}: {item.slug}, {state} "
+        f"({result.get('summary') or result.get('error')})."
+    )

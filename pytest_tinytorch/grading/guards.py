@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import collections
 import functools
 import operator
 import os
@@ -87,9 +88,11 @@ def make_is_plain() -> Callable[[Any], bool]:
     import numpy as np
 
     exact_type, len_ = type, len
-    scalars = frozenset({bool, int, float, complex, str, bytes, type(None), type(Ellipsis), range, slice})
+    scalars = frozenset({bool, int, float, complex, str, bytes, type(None), type(Ellipsis), range, slice}) | _stdlib_values()
     np_scalars, np_dtypes = _numpy_plain_types()
     ndarray, object_kind = np.ndarray, "O"
+    sequences = frozenset({tuple, list, set, frozenset, collections.deque})
+    mappings = frozenset({dict, collections.OrderedDict, collections.defaultdict, collections.Counter})
     max_items = 2_000_000
 
     def is_plain(value: Any, depth: int = 0) -> bool:
@@ -100,9 +103,9 @@ def make_is_plain() -> Callable[[Any], bool]:
             return True
         if depth > 32:
             return False
-        if kind is tuple or kind is list or kind is set or kind is frozenset:
+        if kind in sequences:
             return len_(value) <= max_items and all(is_plain(item, depth + 1) for item in value)
-        if kind is dict:
+        if kind in mappings:
             return all(is_plain(k, depth + 1) and is_plain(v, depth + 1) for k, v in value.items())
         if kind is ndarray:
             if value.dtype.kind != object_kind:
@@ -111,6 +114,19 @@ def make_is_plain() -> Callable[[Any], bool]:
         return False
 
     return is_plain
+
+
+def _stdlib_values() -> frozenset[type]:
+    """Standard-library value types whose == the submission cannot change (paths, dates, exact numbers)."""
+    import datetime
+    import decimal
+    import fractions
+    import pathlib
+    import uuid
+
+    paths = {t for t in vars(pathlib).values() if isinstance(t, type) and issubclass(t, pathlib.PurePath)}
+    dates = {datetime.date, datetime.datetime, datetime.time, datetime.timedelta, datetime.timezone}
+    return frozenset(paths | dates | {decimal.Decimal, fractions.Fraction, uuid.UUID})
 
 
 def describe_type(value: Any) -> str:
@@ -149,20 +165,54 @@ def make_helpers(is_plain: Callable[[Any], bool]) -> tuple[dict[str, Callable[..
             "because any other object decides its own == and truth. Return a plain value (e.g. .data, .item())."
         )
 
+    def equal(a: Any, b: Any, depth: int = 0) -> bool:
+        """``a == b`` decided without calling the submission's ``__eq__``.
+
+        Plain values compare as usual; the same object equals itself (as
+        Python's list comparison assumes); lists, tuples and dicts compare item
+        by item.  Two different objects that are not plain cannot be decided.
+        """
+        __tracebackhide__ = True
+        if a is b:
+            return True
+        if is_plain(a) and is_plain(b):
+            return truth_of(operators["=="](a, b))
+        kind = type_(a)
+        if depth < 32 and kind is type_(b) and kind in (list, tuple):
+            return len(a) == len(b) and all(equal(x, y, depth + 1) for x, y in zip(a, b))
+        if depth < 32 and kind is type_(b) is dict and is_plain(list(a)) and is_plain(list(b)):
+            return a.keys() == b.keys() and all(equal(a[key], b[key], depth + 1) for key in a)
+        raise untrusted(a if not is_plain(a) else b, "compared (==)")
+
+    def contains(item: Any, container: Any) -> bool:
+        __tracebackhide__ = True
+        if is_plain(item) and is_plain(container):
+            return truth_of(operators["in"](item, container))
+        if type_(container) in (list, tuple, set, frozenset):  # identity first, as Python's `in` does
+            return any(item is element for element in container) or any(equal(item, element) for element in container)
+        raise untrusted(container if not is_plain(container) else item, "looked for an item in")
+
+    def decide(a: Any, op: str, b: Any) -> bool:
+        __tracebackhide__ = True
+        if op == "is":
+            return a is b
+        if op == "is not":
+            return a is not b
+        if op in ("==", "!="):
+            return equal(a, b) == (op == "==")
+        if op in ("in", "not in"):
+            return contains(a, b) == (op == "in")
+        for value in (a, b):
+            if not is_plain(value):
+                raise untrusted(value, f"compared ({op})")
+        return truth_of(operators[op](a, b))
+
     def compare(left: Any, ops: tuple[str, ...], rights: list[Any]) -> bool:
         __tracebackhide__ = True  # failure reports start at the test's line, not here
         values = [left, *rights]
         for i, op in enumerate(ops):
             a, b = values[i], values[i + 1]
-            if op == "is":
-                result = a is b
-            elif op == "is not":
-                result = a is not b
-            else:
-                for value in (a, b):
-                    if not is_plain(value):
-                        raise untrusted(value, f"compared ({op})")
-                result = truth_of(operators[op](a, b))
+            result = decide(a, op, b)
             if not result:
                 state["last"] = (a, op, b)
                 return False

@@ -30,6 +30,8 @@ class Plan:
     settings: GradingSettings
     reference: Reference
     limits: Limits
+    engine: Engine
+    gradebook: Any = None  # a GradebookProcess, started with the run when a gradebook is wanted
     prepared: dict[str, Prepared] = field(default_factory=dict)
     results: dict[str, SubmissionResult] = field(default_factory=dict)
     written: dict[str, Path] = field(default_factory=dict)
@@ -45,12 +47,35 @@ def plan_for(config: pytest.Config) -> Plan:
         settings = config.stash[GRADING]
         limits = Limits(test_seconds=settings.test_seconds, submission_seconds=settings.submission_seconds,
                         memory_mib=settings.memory_mib)
-        config.stash[PLAN] = Plan(settings, Reference.load(settings.module), limits)
+        reference = Reference.load(settings.module)
+        engine = Engine(reference, limits, ResultStore(settings.output), settings.workers, fresh=settings.fresh)
+        plan = Plan(settings, reference, limits, engine)
+        if not config.option.collectonly:
+            engine.prestart()  # the fork server imports NumPy while the submissions are collected
+            if settings.gradebook is not None:
+                from pytest_tinytorch.grading.gradebook import GradebookProcess
+
+                plan.gradebook = GradebookProcess(settings.gradebook, reference)  # imports nbgrader meanwhile
+        config.stash[PLAN] = plan
     return config.stash[PLAN]
 
 
-class SubmissionsDir(pytest.Directory):
-    """The folder given to --tinytorch-grade: its children are students' files, found by layout."""
+def finish(config: pytest.Config) -> None:
+    """Stop the helpers if grading never ran (an interrupted or empty collection)."""
+    if PLAN in config.stash:
+        plan = config.stash[PLAN]
+        plan.engine.close()
+        if plan.gradebook is not None:
+            plan.gradebook.cancel()
+
+
+class SubmissionsDir(pytest.File):
+    """The folder given to --tinytorch-grade: its children are students' files, found by layout.
+
+    Deliberately not a ``pytest.Directory``: pytest imports a Directory's
+    ``conftest.py`` before collecting it, and every file in this folder comes
+    from students.  Students' files are only ever parsed here.
+    """
 
     def collect(self) -> Any:
         plan = plan_for(self.config)
@@ -76,7 +101,9 @@ class SubmissionFile(pytest.File):
             yield GradedItem.from_parent(self, name=test.name, test=test, student=self.submission.student)
 
     def _restore_through_hook(self, nb: Notebook, reference: Reference) -> Restoration:
-        restored = self.ihook.pytest_tinytorch_prepare_notebook(config=self.config, notebook=nb, module=reference.module)
+        # config.hook, not self.ihook: no conftest.py is ever loaded for the submissions
+        # folder, so a path-scoped proxy would hide the instructor's own (rootdir) conftests.
+        restored = self.config.hook.pytest_tinytorch_prepare_notebook(config=self.config, notebook=nb, module=reference.module)
         flags = self.config.stash[RESTORED].pop(str(nb.path), ())
         return Restoration(restored or nb, tuple(flags))
 
@@ -124,8 +151,8 @@ def run_grading(session: pytest.Session) -> None:
     plan = plan_for(session.config)
     students = list(dict.fromkeys(item.student for item in session.items if isinstance(item, GradedItem)))
     prepared = [plan.prepared[s] for s in students]
-    engine = Engine(plan.reference, plan.limits, ResultStore(plan.settings.output), plan.settings.workers,
-                    progress=_progress(session.config), fresh=plan.settings.fresh)
+    engine = plan.engine
+    engine.progress = _progress(session.config)
     results = engine.run(prepared)
     plan.server = engine.server_info
     plan.results = {r.student: r for r in results}
@@ -146,10 +173,9 @@ def _write_outputs(plan: Plan, results: list[SubmissionResult]) -> None:
     from pytest_tinytorch.grading.reports import write_reports
 
     plan.written = write_reports(plan.settings.output, plan.settings.module.slug, plan.reference.notebook, results)
-    if plan.settings.gradebook is not None:
-        from pytest_tinytorch.grading.gradebook import write_gradebook
-
-        plan.gradebook_rows = write_gradebook(plan.settings.gradebook, plan.reference, results)
+    if plan.gradebook is not None:
+        plan.gradebook_rows = plan.gradebook.finish(results)
+        plan.gradebook = None
         plan.written["gradebook"] = plan.settings.gradebook
 
 

@@ -13,6 +13,7 @@ library; everything else is imported when grading actually happens.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,8 +89,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     type=_positive_int("--tinytorch-grade-memory"),
                     help=f"memory a submission may allocate, in MiB (default {DEFAULT_MEMORY_MIB})")
     group.addoption("--tinytorch-gradebook", dest="tinytorch_gradebook", default=None, metavar="PATH",
-                    help="nbgrader gradebook (sqlite) to write the grades into; 'none' to skip "
-                    "(default: the course's nbgrader/gradebook.db for its submitted/ folder, else OUTPUT/gradebook.db)")
+                    help="also write the grades into this nbgrader gradebook (sqlite), for formgrader and "
+                    "'nbgrader export'; 'none' to skip (default: the course's gradebook when grading its "
+                    "nbgrader submitted/ folder, else none)")
     group.addoption("--tinytorch-grade-fresh", dest="tinytorch_grade_fresh", action="store_true",
                     help="regrade everything, ignoring results saved by an earlier run")
     group.addoption("--tinytorch-restore-locked", dest="tinytorch_restore_locked", action="store_true",
@@ -136,14 +138,18 @@ def _grading_settings(config: pytest.Config, submissions: Path) -> GradingSettin
 
 
 def _gradebook_path(option: str | None, submissions: Path, output: Path) -> Path | None:
+    """The gradebook to fill: as given, or the nbgrader course's own when grading its submitted/ folder.
+
+    Not by default otherwise: importing nbgrader costs seconds, more than
+    grading a class takes.
+    """
     if option == "none":
         return None
     if option:
         return (Path.cwd() / option).resolve()
-    course = submissions if submissions.name != "submitted" else submissions.parent
-    if submissions.name == "submitted" and (course / "nbgrader_config.py").is_file():
-        return course / "gradebook.db"
-    return output / "gradebook.db"
+    if submissions.name == "submitted" and (submissions.parent / "nbgrader_config.py").is_file():
+        return submissions.parent / "gradebook.db"
+    return None
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -168,9 +174,10 @@ def pytest_tinytorch_prepare_notebook(config: pytest.Config, notebook: Notebook,
 
     restoration = restore_locked_cells(notebook, read_notebook(module.source))
     config.stash[RESTORED][str(notebook.path)] = restoration.flags
-    for flag in restoration.flags:
-        if config.stash.get(GRADING, None) is None:  # grading reports them itself
-            config.issue_config_time_warning(pytest.PytestWarning(f"{notebook.path}: {flag.summary}: {flag.detail}"), 2)
+    if config.stash.get(GRADING, None) is None:  # grading reports them itself
+        for flag in restoration.flags:
+            warnings.warn_explicit(pytest.PytestWarning(f"{flag.summary}: {flag.detail}"), pytest.PytestWarning,
+                                   str(notebook.path), 1)
     return restoration.notebook
 
 
@@ -182,6 +189,21 @@ def pytest_runtestloop(session: pytest.Session) -> Any:
 
         run_grading(session)
     return (yield)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
+    """With -q, no dot per replayed test: the progress line per submission already said it all."""
+    if config.stash.get(GRADING, None) is None or config.get_verbosity() >= 0 or report.when != "call":
+        return None
+    return report.outcome, "", ""
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if session.config.stash.get(GRADING, None) is not None:
+        from pytest_tinytorch.grading.items import finish
+
+        finish(session.config)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

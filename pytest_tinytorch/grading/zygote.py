@@ -61,7 +61,14 @@ class ForkServer:
         self.process = subprocess.Popen(command, pass_fds=[theirs.fileno()], cwd=str(cwd), env=env,
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.stderr)
         theirs.close()
-        self.info = self._wait_ready()
+        self._info: dict[str, Any] | None = None  # its "ready" message; it starts while the parent does other work
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """What the server reported when ready (waits for it the first time)."""
+        if self._info is None:
+            self._info = self._wait_ready()
+        return self._info
 
     def _wait_ready(self) -> dict[str, Any]:
         self.sock.settimeout(READY_TIMEOUT)
@@ -85,6 +92,7 @@ class ForkServer:
 
     def launch(self, launch_id: int, job: bytes, workdir: str, limits: dict[str, Any]) -> tuple[int, int, int]:
         """Start a worker; returns the read ends (result, stdout, stderr).  The pid arrives later."""
+        self.info  # noqa: B018  (only once it is ready)
         job_fd = _memfd(job)
         pipes = [os.pipe() for _ in range(3)]
         message = json.dumps({"op": "launch", "id": launch_id, "workdir": workdir, "limits": limits}).encode()
@@ -99,6 +107,7 @@ class ForkServer:
 
     def warm(self, instructor_cells: list[str]) -> None:
         """Hand the server the instructor's cells to prepare once for all workers."""
+        self.info  # noqa: B018  (only once it is ready)
         cells_fd = _memfd(json.dumps(instructor_cells).encode())
         try:
             socket.send_fds(self.sock, [json.dumps({"op": "warm"}).encode()], [cells_fd])

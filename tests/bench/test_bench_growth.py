@@ -7,7 +7,7 @@ import pytest
 
 from pytest_tinytorch.bench.graphs import CHAIN, DIAMOND, BackwardSeries
 from pytest_tinytorch.bench.growth import LIMIT, growth, slope
-from pytest_tinytorch.bench.results import ERROR, OK, STOPPED, Result
+from pytest_tinytorch.bench.results import ERROR, OK, SKIPPED, STOPPED, Result
 
 NODES = (16, 32, 64, 128, 256, 512, 1024)
 
@@ -89,3 +89,8 @@ def test_the_real_backward_gives_exact_gradients_and_one_row_per_depth(tiny):
     results = BackwardSeries(DIAMOND).measure(tiny)
     assert [r.x for r in results] == [13, 25, 49]  # 3 nodes per diamond + the sum, up to 50
     assert all(r.status == OK and r.tinytorch > 0 and r.numpy > 0 for r in results)
+
+
+def test_a_skipped_series_gets_no_verdict():
+    skipped = Result("backward/g", "backward/g", "backward", "g", status=SKIPPED, message="needs 05_autograd")
+    assert growth([skipped]) is None

@@ -111,3 +111,17 @@ def test_the_mlp_memory_case_reports_bytes_and_no_pytorch_number(tiny):
     (result,) = MemoryCase("mlp", 32).measure(tiny)
     assert result.status == OK and result.unit == "bytes"
     assert result.torch is None and "tracemalloc" in result.torch_note
+
+
+def test_without_pytorch_the_column_says_not_installed(monkeypatch):
+    from pytest_tinytorch.bench import base
+    from pytest_tinytorch.bench.cases import by_id
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now raises ImportError
+    base._import_torch.cache_clear()
+    try:
+        (result,) = by_id(["op/add/1x1"])[0].measure(base.Settings(rounds=1, block_s=1e-4, torch=True))
+    finally:
+        base._import_torch.cache_clear()
+    assert result.torch is None and result.torch_note == "not installed"
+    assert result.ratio is not None

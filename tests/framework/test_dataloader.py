@@ -87,7 +87,7 @@ def test_each_pass_reshuffles_and_a_seed_repeats_the_whole_run():
     assert runs_a == runs_b
     assert runs_a[0] != runs_a[1] != runs_a[2]
     unseeded = [ids(DataLoader(numbered(50), batch_size=50, shuffle=True)) for _ in range(2)]
-    assert unseeded[0] != unseeded[1], "seed=None: fresh randomness (fails with probability 1/50!)"
+    assert unseeded[0] != unseeded[1], "seed=None: fresh randomness (equal by chance: probability 1 in 50 factorial)"
 
 
 def test_both_fetch_paths_give_the_same_batches():

@@ -8,7 +8,8 @@ import sys
 import pytest
 from nbbuild import graded
 
-HEAVY = ("numpy", "nbformat", "nbclient", "jupytext", "yaml", "jupyter_client", "pytest_tinytorch.items")
+HEAVY = ("numpy", "nbformat", "nbclient", "jupytext", "yaml", "jupyter_client", "pytest_tinytorch.items",
+         "nbgrader", "sqlalchemy", "pytest_tinytorch.grading.items", "pytest_tinytorch.grading.engine")
 
 
 def test_plugin_is_registered_through_the_pytest11_entry_point():
@@ -16,11 +17,14 @@ def test_plugin_is_registered_through_the_pytest11_entry_point():
 
     found = [ep for ep in entry_points(group="pytest11") if ep.name == "tinytorch"]
     assert [ep.value for ep in found] == ["pytest_tinytorch.plugin"]
+    grading = [ep for ep in entry_points(group="pytest11") if ep.name == "tinytorch-grading"]
+    assert [ep.value for ep in grading] == ["pytest_tinytorch.grading.plugin"]
 
 
 def test_importing_the_plugin_loads_nothing_heavy():
     code = (
-        "import sys, pytest, pytest_tinytorch.plugin, pytest_tinytorch.hookspec\n"
+        "import sys, pytest, pytest_tinytorch.plugin, pytest_tinytorch.hookspec, pytest_tinytorch.grading.plugin\n"
+        "import pytest_tinytorch.gates.plugin\n"
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

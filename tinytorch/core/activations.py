@@ -4,7 +4,7 @@
 __all__ = ['Activation', 'ReLU', 'Sigmoid', 'Tanh', 'GELU', 'Softmax']
 
 
-# Cell 2 (modules/02_activations/activations.py:59)
+# Cell 2 (modules/02_activations/activations.py:62)
 import math
 
 import numpy as np
@@ -12,7 +12,7 @@ import numpy as np
 from tinytorch.core.tensor import Tensor, from_numpy
 
 
-# Cell 4 (modules/02_activations/activations.py:123)
+# Cell 4 (modules/02_activations/activations.py:126)
 class Activation:
     """Base class for the activations: calling the object runs its ``forward``.
 
@@ -36,7 +36,7 @@ def _float_array(x: Tensor) -> np.ndarray:
     return data if data.dtype.kind == "f" else data.astype(np.float32)
 
 
-# Cell 6 (modules/02_activations/activations.py:167)
+# Cell 6 (modules/02_activations/activations.py:170)
 class ReLU(Activation):
     """ReLU(x) = max(0, x), element-wise (PyTorch: ``torch.nn.ReLU``)."""
 
@@ -63,7 +63,7 @@ class ReLU(Activation):
         ### END SOLUTION
 
 
-# Cell 9 (modules/02_activations/activations.py:267)
+# Cell 9 (modules/02_activations/activations.py:270)
 class Sigmoid(Activation):
     """sigmoid(x) = 1 / (1 + exp(-x)), element-wise (PyTorch: ``torch.nn.Sigmoid``).
 
@@ -97,7 +97,7 @@ class Sigmoid(Activation):
         ### END SOLUTION
 
 
-# Cell 12 (modules/02_activations/activations.py:346)
+# Cell 12 (modules/02_activations/activations.py:349)
 class Tanh(Activation):
     """tanh(x), element-wise, range (-1, 1) (PyTorch: ``torch.nn.Tanh``)."""
 
@@ -122,7 +122,7 @@ class Tanh(Activation):
         ### END SOLUTION
 
 
-# Cell 15 (modules/02_activations/activations.py:420)
+# Cell 15 (modules/02_activations/activations.py:423)
 class GELU(Activation):
     """GELU with the tanh approximation (PyTorch: ``torch.nn.GELU(approximate="tanh")``).
 
@@ -171,7 +171,7 @@ class GELU(Activation):
         ### END SOLUTION
 
 
-# Cell 18 (modules/02_activations/activations.py:527)
+# Cell 18 (modules/02_activations/activations.py:530)
 class Softmax(Activation):
     """softmax along ``dim`` (PyTorch: ``torch.nn.Softmax(dim=-1)``); stable for any logits."""
 

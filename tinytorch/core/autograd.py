@@ -5,7 +5,7 @@ from __future__ import annotations
 __all__ = ['is_grad_enabled', 'no_grad', 'value_of', 'Function', 'unbroadcast', 'Add', 'Sub', 'Mul', 'Div', 'Neg', 'Pow', 'Exp', 'Log', 'Sqrt', 'MatMul', 'Reshape', 'Transpose', 'GetItem', 'Sum', 'Mean', 'Max', 'LinearFunction', 'ReLUFunction', 'SigmoidFunction', 'TanhFunction', 'GELUFunction', 'SoftmaxFunction', 'MSELossFunction', 'CrossEntropyLossFunction', 'BCELossFunction', 'topological_order', 'accumulate_grad', 'backward', 'detach', 'enable_autograd', 'disable_autograd', 'autograd_enabled', 'keep_freed_memory']
 
 
-# Cell 2 (modules/05_autograd/autograd.py:64)
+# Cell 2 (modules/05_autograd/autograd.py:67)
 import ctypes
 import functools
 import importlib
@@ -38,7 +38,7 @@ from tinytorch.core.tensor import (
 )
 
 
-# Cell 4 (modules/05_autograd/autograd.py:169)
+# Cell 4 (modules/05_autograd/autograd.py:172)
 class _GradMode:
     """The one on/off switch of gradient recording (flipped by ``no_grad``)."""
 
@@ -152,7 +152,7 @@ class Function:
         return f"<{type(self).__name__}>"
 
 
-# Cell 6 (modules/05_autograd/autograd.py:313)
+# Cell 6 (modules/05_autograd/autograd.py:316)
 def unbroadcast(grad, shape):
     """Sum ``grad`` down to ``shape``: the reverse of broadcasting ``shape`` up to ``grad.shape``.
 
@@ -190,7 +190,7 @@ def unbroadcast(grad, shape):
     ### END SOLUTION
 
 
-# Cell 9 (modules/05_autograd/autograd.py:405)
+# Cell 9 (modules/05_autograd/autograd.py:408)
 class Add(Function):
     """``z = a + b``: both inputs receive the upstream gradient (unbroadcast)."""
 
@@ -262,7 +262,7 @@ class Div(Function):
         ### END SOLUTION
 
 
-# Cell 12 (modules/05_autograd/autograd.py:556)
+# Cell 12 (modules/05_autograd/autograd.py:559)
 class Neg(Function):
     """``z = -x``."""
 
@@ -356,7 +356,7 @@ class MatMul(Function):
         ### END SOLUTION
 
 
-# Cell 15 (modules/05_autograd/autograd.py:731)
+# Cell 15 (modules/05_autograd/autograd.py:734)
 def _is_basic_index(key) -> bool:
     """True for ints, slices, ``...`` and ``None`` (no arrays, lists or masks)."""
     parts = key if isinstance(key, tuple) else (key,)
@@ -448,7 +448,7 @@ class Max(Function):
         ### END SOLUTION
 
 
-# Cell 18 (modules/05_autograd/autograd.py:932)
+# Cell 18 (modules/05_autograd/autograd.py:935)
 _GELU_C = float(np.sqrt(2.0 / np.pi))
 
 
@@ -636,7 +636,7 @@ class BCELossFunction(Function):
         ### END SOLUTION
 
 
-# Cell 21 (modules/05_autograd/autograd.py:1265)
+# Cell 21 (modules/05_autograd/autograd.py:1268)
 def topological_order(root):
     """The recorded tensors ``root`` depends on, each once, every one after its inputs.
 
@@ -686,7 +686,7 @@ def topological_order(root):
     ### END SOLUTION
 
 
-# Cell 24 (modules/05_autograd/autograd.py:1379)
+# Cell 24 (modules/05_autograd/autograd.py:1382)
 def accumulate_grad(tensor, grad, owners):
     """Add ``grad`` into the leaf ``tensor``'s ``.grad`` (see the rule above).
 
@@ -823,7 +823,7 @@ def detach(tensor):
     ### END SOLUTION
 
 
-# Cell 27 (modules/05_autograd/autograd.py:1633)
+# Cell 27 (modules/05_autograd/autograd.py:1636)
 _ORIGINAL = "__tinytorch_original__"  # attribute of an installed wrapper: the method it replaced
 
 

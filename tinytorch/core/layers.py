@@ -4,7 +4,7 @@
 __all__ = ['Parameter', 'Module', 'Linear', 'Dropout', 'Sequential']
 
 
-# Cell 2 (modules/03_layers/layers.py:63)
+# Cell 2 (modules/03_layers/layers.py:66)
 import math
 
 import numpy as np
@@ -12,7 +12,7 @@ import numpy as np
 from tinytorch.core.tensor import ShapeError, Tensor
 
 
-# Cell 4 (modules/03_layers/layers.py:103)
+# Cell 4 (modules/03_layers/layers.py:106)
 class Parameter(Tensor):
     """A Tensor that is a learnable part of a Module (PyTorch: ``torch.nn.Parameter``).
 
@@ -56,7 +56,7 @@ def _attribute_items(module):
             yield name, value
 
 
-# Cell 6 (modules/03_layers/layers.py:184)
+# Cell 6 (modules/03_layers/layers.py:187)
 class Module:
     """Base class for layers and models (PyTorch: ``torch.nn.Module``).
 
@@ -241,7 +241,7 @@ class Module:
         return f"{type(self).__name__}({self.extra_repr()}{body})"
 
 
-# Cell 10 (modules/03_layers/layers.py:491)
+# Cell 10 (modules/03_layers/layers.py:494)
 class Linear(Module):
     """y = x @ weight.T + bias (PyTorch: ``torch.nn.Linear``).
 
@@ -327,7 +327,7 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={bias}"
 
 
-# Cell 13 (modules/03_layers/layers.py:655)
+# Cell 13 (modules/03_layers/layers.py:658)
 class Dropout(Module):
     """Inverted dropout (PyTorch: ``torch.nn.Dropout(p=0.5)``).
 
@@ -388,7 +388,7 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
-# Cell 16 (modules/03_layers/layers.py:766)
+# Cell 16 (modules/03_layers/layers.py:769)
 class Sequential(Module):
     """Apply layers one after the other (PyTorch: ``torch.nn.Sequential``).
 

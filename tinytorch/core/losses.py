@@ -4,13 +4,13 @@
 __all__ = ['MSELoss', 'CrossEntropyLoss', 'BinaryCrossEntropyLoss', 'BCELoss']
 
 
-# Cell 2 (modules/04_losses/losses.py:63)
+# Cell 2 (modules/04_losses/losses.py:66)
 import numpy as np
 
 from tinytorch.core.tensor import ShapeError, Tensor, from_numpy
 
 
-# Cell 4 (modules/04_losses/losses.py:96)
+# Cell 4 (modules/04_losses/losses.py:99)
 def _as_array(targets) -> np.ndarray:
     """Targets as a NumPy array, whether given as a Tensor, an array or a list."""
     return targets.data if isinstance(targets, Tensor) else np.asarray(targets)
@@ -66,7 +66,7 @@ def _class_targets(logits: Tensor, targets) -> np.ndarray:
     return t
 
 
-# Cell 6 (modules/04_losses/losses.py:171)
+# Cell 6 (modules/04_losses/losses.py:174)
 class MSELoss:
     """Mean squared error, ``mean((predictions - targets) ** 2)`` (PyTorch: ``nn.MSELoss``)."""
 
@@ -102,7 +102,7 @@ class MSELoss:
         return "MSELoss()"
 
 
-# Cell 9 (modules/04_losses/losses.py:288)
+# Cell 9 (modules/04_losses/losses.py:291)
 class CrossEntropyLoss:
     """Softmax cross-entropy from logits (PyTorch: ``torch.nn.CrossEntropyLoss``).
 
@@ -148,7 +148,7 @@ class CrossEntropyLoss:
         return "CrossEntropyLoss()"
 
 
-# Cell 12 (modules/04_losses/losses.py:405)
+# Cell 12 (modules/04_losses/losses.py:408)
 class BinaryCrossEntropyLoss:
     """Binary cross-entropy on probabilities (PyTorch: ``torch.nn.BCELoss``).
 

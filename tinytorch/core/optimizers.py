@@ -14,9 +14,7 @@ from tinytorch.core.tensor import Tensor
 
 
 # Cell 4 (modules/06_optimizers/optimizers.py:128)
-def _check_number(
-    owner, name, value, low=0.0, high=math.inf, *, open_low=False, closed_high=False, meaning=""
-):
+def _check_number(owner, name, value, low=0.0, high=math.inf, *, open_low=False, closed_high=False, meaning=""):
     """Return ``value`` as a float if it lies between ``low`` and ``high``; else raise.
 
     The interval is ``[low, high)`` by default (``open_low`` makes it
@@ -33,13 +31,11 @@ def _check_number(
             rule = f"{'>' if open_low else '>='} {low:g}"
         else:
             rule = f"in {'(' if open_low else '['}{low:g}, {high:g}{']' if closed_high else ')'}"
-        raise ValueError(
-            f"{owner}: {name}={value!r} must be {rule}" + (f" ({meaning})" if meaning else "")
-        )
+        raise ValueError(f"{owner}: {name}={value!r} must be {rule}" + (f" ({meaning})" if meaning else ""))
     return number
 
 
-# Cell 6 (modules/06_optimizers/optimizers.py:166)
+# Cell 6 (modules/06_optimizers/optimizers.py:162)
 class Optimizer:
     """Base class of all optimizers (PyTorch: ``torch.optim.Optimizer``).
 
@@ -82,8 +78,7 @@ class Optimizer:
         owner = type(self).__name__
         if isinstance(params, Tensor):
             raise TypeError(
-                f"{owner}: params must be an iterable of tensors, got a single Tensor; wrap it in a "
-                "list: [w]"
+                f"{owner}: params must be an iterable of tensors, got a single Tensor; wrap it in a list: [w]"
             )
         if isinstance(params, Module):
             raise TypeError(
@@ -141,10 +136,7 @@ class Optimizer:
         return {
             "hyperparameters": {name: getattr(self, name) for name in self.hyperparameters},
             "state": [
-                {
-                    key: value.copy() if isinstance(value, np.ndarray) else value
-                    for key, value in entry.items()
-                }
+                {key: value.copy() if isinstance(value, np.ndarray) else value for key, value in entry.items()}
                 for entry in self.state
             ],
         }
@@ -183,15 +175,13 @@ class Optimizer:
         return f"{type(self).__name__}({settings})"
 
 
-# Cell 10 (modules/06_optimizers/optimizers.py:424)
+# Cell 10 (modules/06_optimizers/optimizers.py:408)
 class SGD(Optimizer):
     """Stochastic gradient descent with momentum (PyTorch: ``torch.optim.SGD``)."""
 
     hyperparameters = ("lr", "momentum", "dampening", "weight_decay", "nesterov")
 
-    def __init__(
-        self, params, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False
-    ) -> None:
+    def __init__(self, params, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False) -> None:
         """Check and store the hyper-parameters.
 
         TODO: validate each argument with ``_check_number`` and store it as
@@ -275,7 +265,7 @@ class SGD(Optimizer):
         ### END SOLUTION
 
 
-# Cell 13 (modules/06_optimizers/optimizers.py:626)
+# Cell 13 (modules/06_optimizers/optimizers.py:604)
 class Adam(Optimizer):
     """Adam with bias correction (PyTorch: ``torch.optim.Adam``, ``amsgrad=False``)."""
 
@@ -304,9 +294,7 @@ class Adam(Optimizer):
         owner = type(self).__name__
         self.lr = _check_number(owner, "lr", lr, meaning="the step size")
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise TypeError(
-                f"{owner}: betas={betas!r} must be a pair of numbers, e.g. (0.9, 0.999)"
-            )
+            raise TypeError(f"{owner}: betas={betas!r} must be a pair of numbers, e.g. (0.9, 0.999)")
         self.betas = (
             _check_number(owner, "betas[0]", betas[0], 0.0, 1.0),
             _check_number(owner, "betas[1]", betas[1], 0.0, 1.0),
@@ -373,7 +361,7 @@ class Adam(Optimizer):
         ### END SOLUTION
 
 
-# Cell 16 (modules/06_optimizers/optimizers.py:806)
+# Cell 16 (modules/06_optimizers/optimizers.py:776)
 class AdamW(Adam):
     """Adam with decoupled weight decay (PyTorch: ``torch.optim.AdamW``)."""
 

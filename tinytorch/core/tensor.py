@@ -5,7 +5,7 @@ from __future__ import annotations
 __all__ = ['TinyTorchError', 'ShapeError', 'AutogradNotEnabledError', 'Tensor', 'from_numpy', 'tensor_init', 'tensor_size', 'tensor_numel', 'tensor_item', 'tensor_add', 'tensor_radd', 'tensor_sub', 'tensor_rsub', 'tensor_mul', 'tensor_rmul', 'tensor_truediv', 'tensor_rtruediv', 'tensor_neg', 'tensor_pow', 'tensor_gt', 'tensor_lt', 'tensor_ge', 'tensor_le', 'tensor_eq', 'tensor_ne', 'tensor_matmul', 'tensor_matmul_op', 'tensor_rmatmul', 'tensor_reshape', 'tensor_transpose', 'tensor_sum', 'tensor_mean', 'tensor_max', 'tensor_exp', 'tensor_log', 'tensor_sqrt', 'tensor_getitem']
 
 
-# Cell 2 (modules/01_tensor/tensor.py:63)
+# Cell 2 (modules/01_tensor/tensor.py:66)
 import numpy as np
 
 
@@ -21,7 +21,7 @@ class AutogradNotEnabledError(TinyTorchError, RuntimeError):
     """``backward()`` was called before Module 05 (autograd) switched gradients on."""
 
 
-# Cell 5 (modules/01_tensor/tensor.py:181)
+# Cell 5 (modules/01_tensor/tensor.py:184)
 class Tensor:
     """An n-dimensional array of numbers, with PyTorch's names and behaviour.
 
@@ -153,7 +153,7 @@ def _as_array(value):
     return Tensor(value).data
 
 
-# Cell 7 (modules/01_tensor/tensor.py:336)
+# Cell 7 (modules/01_tensor/tensor.py:339)
 def tensor_init(self, data, dtype=None, requires_grad=False):
     """Create a tensor from ``data`` (number, nested lists, ndarray or Tensor).
 
@@ -215,7 +215,7 @@ def tensor_init(self, data, dtype=None, requires_grad=False):
 Tensor.__init__ = tensor_init
 
 
-# Cell 10 (modules/01_tensor/tensor.py:461)
+# Cell 10 (modules/01_tensor/tensor.py:464)
 def tensor_size(self, dim=None):
     """The shape (``dim=None``) or the size of one dimension.
 
@@ -275,7 +275,7 @@ Tensor.numel = tensor_numel
 Tensor.item = tensor_item
 
 
-# Cell 13 (modules/01_tensor/tensor.py:584)
+# Cell 13 (modules/01_tensor/tensor.py:587)
 def tensor_add(self, other):
     """``self + other``, element-wise with broadcasting.
 
@@ -383,7 +383,7 @@ Tensor.__neg__ = tensor_neg
 Tensor.__pow__ = tensor_pow
 
 
-# Cell 16 (modules/01_tensor/tensor.py:769)
+# Cell 16 (modules/01_tensor/tensor.py:772)
 def tensor_gt(self, other):
     """``self > other`` element-wise, as a bool tensor.
 
@@ -442,7 +442,7 @@ Tensor.__eq__ = tensor_eq
 Tensor.__ne__ = tensor_ne
 
 
-# Cell 19 (modules/01_tensor/tensor.py:889)
+# Cell 19 (modules/01_tensor/tensor.py:892)
 def tensor_matmul(self, other):
     """Matrix product ``self @ other`` with ``np.matmul`` semantics.
 
@@ -513,7 +513,7 @@ Tensor.__matmul__ = tensor_matmul_op
 Tensor.__rmatmul__ = tensor_rmatmul
 
 
-# Cell 22 (modules/01_tensor/tensor.py:1041)
+# Cell 22 (modules/01_tensor/tensor.py:1044)
 def tensor_reshape(self, *shape):
     """A view of the same elements with a new shape.
 
@@ -565,7 +565,7 @@ Tensor.reshape = tensor_reshape
 Tensor.transpose = tensor_transpose
 
 
-# Cell 25 (modules/01_tensor/tensor.py:1156)
+# Cell 25 (modules/01_tensor/tensor.py:1159)
 def tensor_sum(self, axis=None, keepdims=False):
     """Sum of the elements, over all of them (``axis=None``) or along ``axis``.
 
@@ -602,7 +602,7 @@ Tensor.mean = tensor_mean
 Tensor.max = tensor_max
 
 
-# Cell 28 (modules/01_tensor/tensor.py:1233)
+# Cell 28 (modules/01_tensor/tensor.py:1236)
 def tensor_exp(self):
     """e raised to each element.
 
@@ -632,7 +632,7 @@ Tensor.log = tensor_log
 Tensor.sqrt = tensor_sqrt
 
 
-# Cell 31 (modules/01_tensor/tensor.py:1297)
+# Cell 31 (modules/01_tensor/tensor.py:1300)
 def tensor_getitem(self, key):
     """``self[key]`` with NumPy's indexing rules; Tensor indices allowed.
 
