@@ -7,16 +7,18 @@ Run on purpose (``benchmarks/`` is not in the default test paths)::
 The set is 50 submissions of the real Module 01 (tensor) in nbgrader's
 ``submitted/`` layout, as students hand them in (no hidden tests): correct
 ones, wrong answers (a sign, a comparison, a count), a syntax error, half
-done, and untouched student versions.  Two more submissions use tricks
-(replacing ``np.testing.assert_allclose``, deleting a test cell); they are
-graded by both tools too, and their scores are recorded, not compared.
+done, and untouched student versions.  Two more submissions are wrong *and*
+use a trick that fools graders running tests in the student's namespace
+(silencing ``np.testing``'s checks; a count whose ``__eq__`` always says yes);
+both tools grade them too, and their scores are recorded, not compared.
 
 Both tools are timed as an instructor runs them, as commands, start-up
 included: ``nbgrader autograde 01_tensor`` (a kernel per submission, one at a
 time) and ``tito grade nbgrader/submitted --module 01`` (workers on every
-core; it also writes the same gradebook).  ``tito grade`` runs twice,
-``--fresh`` both times, and the faster run counts (the machine is shared and
-noisy; nbgrader's ~2 minutes average its noise out).  Asserted: every honest
+core; it also writes the same gradebook).  ``tito grade`` runs three times,
+``--fresh`` each time, and the fastest run counts: the machine is shared and
+noisy, and a burst of other work costs a 4-second run proportionally far more
+than nbgrader's two minutes, which average it out.  Asserted: every honest
 submission gets the same score from both, and tito's throughput is at least
 ``MIN_SPEEDUP`` times nbgrader's.  The numbers go to ``extra_info``.
 """
@@ -47,8 +49,10 @@ EDITS = {  # variant -> (text in modules/01_tensor/tensor.py, replacement)
     "half_done": ("return from_numpy(self.data * _as_array(other))", "raise NotImplementedError()"),
 }
 TRICKS = {
-    "trick_assert_allclose": EDITS["wrong_sub"],
-    "trick_deleted_test": EDITS["wrong_numel"],
+    "trick_silenced_checks": EDITS["wrong_sub"],
+    "trick_lying_count": ("return int(self.data.size)",
+                          "class _Always(int):\n        def __eq__(self, other):\n            return True\n\n"
+                          "        __hash__ = int.__hash__\n\n    return _Always(self.data.size + 1)"),
 }
 ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
@@ -85,12 +89,10 @@ def _submission_text(variant: str, student: str) -> str:
     if edit:
         assert edit[0] in text, f"the benchmark's edit for {variant} no longer matches Module 01: {edit[0]!r}"
         text = text.replace(edit[0], edit[1])
-    if variant == "trick_assert_allclose":  # a wrong answer, and a cell that silences the checks
+    if variant == "trick_silenced_checks":  # a wrong answer, and a cell that silences the checks
         anchor = "\n# %% nbgrader={\"grade\": true, \"grade_id\": \"test-tensor-arithmetic\""
-        text = text.replace(anchor, "\n# %%\nnp.testing.assert_allclose = lambda *a, **k: None\n" + anchor, 1)
-    if variant == "trick_deleted_test":  # a wrong answer, and its test cell gone
-        start = text.index("# %% nbgrader={\"grade\": true, \"grade_id\": \"test-tensor-info\"")
-        text = text[:start] + text[text.index("# %%", start + 10):]
+        silence = "np.testing.assert_allclose = np.testing.assert_array_equal = lambda *a, **k: None"
+        text = text.replace(anchor, f"\n# %%\n{silence}\n" + anchor, 1)
     return without_hidden_tests(text) + f"\n# %%\n# submitted by {student}\n"
 
 
@@ -132,7 +134,7 @@ def test_tito_grade_is_20x_nbgrader_autograde_with_identical_scores(tmp_path, be
     def tito_grade() -> None:
         _tito(root, "grade", submitted, "--module", "01", "--output", output, "--fresh")
 
-    tito_runs = [_timed(tito_grade) for _ in range(2)]
+    tito_runs = [_timed(tito_grade) for _ in range(3)]
     tito_seconds = min(tito_runs)
     benchmark.pedantic(lambda: None, rounds=1, iterations=1)  # the timings above are the measurement
     ours = {s["student"]: s["score"] for s in json.loads(Path(output, "grades.json").read_text())["students"]}

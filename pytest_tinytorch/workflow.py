@@ -147,7 +147,7 @@ class WorkflowStore:
 
     def save(self, record: Record, info: ModuleInfo) -> Path:
         path = self.path(info)
-        atomic_write_text(path, record.to_json())
+        atomic_write_text(path, record.to_json(), mode=0o644)  # the team's record: readable, committed
         return path
 
     def _damaged(self, path: Path, why: str) -> str:
@@ -178,23 +178,45 @@ class Validation:
         return self.after != self.before
 
 
-def validate(root: Path, info: ModuleInfo, by: str | None = None, *, stream: bool = True) -> Validation:
-    """Run the checks of the gate the module is at; advance it (and record that) only if all pass."""
+def validate(root: Path, infos: list[ModuleInfo], by: str | None = None, *, stream: bool = True) -> list[Validation]:
+    """Run, for each module, the checks of the gate it is at (one pytest run per gate); advance each
+    module (and record that) only if all its checks pass.  Modules with no gate to pass are left out;
+    if none has one, :class:`WorkflowError` says why."""
+    store = WorkflowStore(root)
+    records = {info.slug: store.load(info) for info in infos}
+    by_gate: dict[str, list[ModuleInfo]] = {}
+    for info in infos:
+        step = GATE_STEPS.get(records[info.slug].state)
+        if step is not None:
+            by_gate.setdefault(step[0], []).append(info)
+    if not by_gate:
+        raise WorkflowError(
+            _no_gate_message(records[infos[0].slug], infos[0]) if len(infos) == 1 else "no module has a gate to pass."
+        )
+    results = []
+    for gate, group in by_gate.items():
+        results += _validate_group(store, group, records, gate, by, stream)
+    return results
+
+
+def _validate_group(
+    store: WorkflowStore, group: list[ModuleInfo], records: dict[str, Record], gate: str, by: str | None, stream: bool
+) -> list[Validation]:
     from pytest_tinytorch.gates.run import run_gates
 
-    store = WorkflowStore(root)
-    record = store.load(info)
-    step = GATE_STEPS.get(record.state)
-    if step is None:
-        raise WorkflowError(_no_gate_message(record, info))
-    gate, target = step
-    run = run_gates(root, [info.slug], [gate], stream=stream)
+    run = run_gates(store.root, [info.slug for info in group], [gate], stream=stream)
     if not run.ran:
         detail = f":\n{run.output.strip()[-3000:]}" if run.output else " (its output is above)"
         raise WorkflowError(
-            f"the {gate} gate could not run on {info.slug}: pytest exited with code {run.exit_code}"
-            f"{detail}\nCommand: {' '.join(run.command)}"
+            f"the {gate} gate could not run on {', '.join(i.slug for i in group)}: pytest exited with code "
+            f"{run.exit_code}{detail}\nCommand: {' '.join(run.command)}"
         )
+    return [_advance_if_passed(store, info, records[info.slug], gate, run, by) for info in group]
+
+
+def _advance_if_passed(
+    store: WorkflowStore, info: ModuleInfo, record: Record, gate: str, run: Any, by: str | None
+) -> Validation:
     results = run.for_module(info.slug)
     blocking = [r for r in results if r.outcome in ("failed", "error")]
     turned_off = {r.check: r.message for r in results if r.outcome == "skipped"}
@@ -208,18 +230,11 @@ def validate(root: Path, info: ModuleInfo, by: str | None = None, *, stream: boo
             f"{info.slug} changed from {record.state} to {current.state} while its {gate} gate ran "
             f"(someone else's tito); run 'tito workflow validate {info.slug}' again."
         )
+    target = GATE_STEPS[record.state][1]
     current.state = target
-    current.history.append(
-        _event(
-            by,
-            "validate",
-            record.state,
-            target,
-            gate=gate,
-            checks={"passed": passed, "turned_off": len(turned_off)},
-            turned_off=dict(sorted(turned_off.items())) or None,
-        )
-    )
+    checks = {"passed": passed, "turned_off": len(turned_off)}
+    off = dict(sorted(turned_off.items())) or None
+    current.history.append(_event(by, "validate", record.state, target, gate=gate, checks=checks, turned_off=off))
     store.save(current, info)
     result.after = target
     return result

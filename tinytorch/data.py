@@ -4,7 +4,7 @@
 __all__ = ['DatasetFormatError', 'Dataset', 'TensorDataset', 'default_collate', 'DataLoader', 'IDX_TYPES', 'read_idx', 'load_mnist', 'CIFAR10_RECORD', 'CIFAR10_CLASSES', 'read_cifar10_batch', 'load_cifar10', 'DIGITS_FILE', 'load_digits']
 
 
-# Cell 2 (modules/08_dataloader/dataloader.py:70)
+# Cell 2 (modules/08_dataloader/dataloader.py:73)
 import gzip
 import math
 import os
@@ -15,7 +15,7 @@ import numpy as np
 from tinytorch.core.tensor import ShapeError, Tensor, TinyTorchError
 
 
-# Cell 4 (modules/08_dataloader/dataloader.py:108)
+# Cell 4 (modules/08_dataloader/dataloader.py:111)
 class DatasetFormatError(TinyTorchError, ValueError):
     """A data file that is not in the format it claims (bad magic number, truncated, ...)."""
 
@@ -30,7 +30,7 @@ class Dataset:
         raise NotImplementedError(f"{type(self).__name__} must implement __len__()")
 
 
-# Cell 5 (modules/08_dataloader/dataloader.py:124)
+# Cell 5 (modules/08_dataloader/dataloader.py:127)
 class TensorDataset(Dataset):
     """Sample ``i`` is ``(a[i], b[i], ...)`` for the given arrays (PyTorch: ``TensorDataset``)."""
 
@@ -88,7 +88,7 @@ class TensorDataset(Dataset):
         ### END SOLUTION
 
 
-# Cell 9 (modules/08_dataloader/dataloader.py:246)
+# Cell 9 (modules/08_dataloader/dataloader.py:249)
 def default_collate(samples):
     """Stack a list of samples into a batch (PyTorch: ``default_collate``).
 
@@ -209,7 +209,7 @@ class DataLoader:
         )
 
 
-# Cell 12 (modules/08_dataloader/dataloader.py:471)
+# Cell 12 (modules/08_dataloader/dataloader.py:474)
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -300,7 +300,7 @@ def load_mnist(root, train=True):
     return images, labels
 
 
-# Cell 15 (modules/08_dataloader/dataloader.py:641)
+# Cell 15 (modules/08_dataloader/dataloader.py:644)
 CIFAR10_RECORD = 1 + 3 * 32 * 32
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
@@ -369,7 +369,7 @@ def load_cifar10(root, train=True):
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-# Cell 18 (modules/08_dataloader/dataloader.py:780)
+# Cell 18 (modules/08_dataloader/dataloader.py:783)
 DIGITS_FILE = Path("datasets") / "digits.npz"
 
 

@@ -9,6 +9,9 @@
 #     display_name: Python 3
 #     language: python
 #     name: python3
+#   tinytorch:
+#     requires: [1, 2, 3, 4, 5, 6]
+#     points: 80
 # ---
 
 # %% [markdown]

@@ -51,7 +51,9 @@ def add_parser(groups: argparse._SubParsersAction) -> None:
 def pytest_arguments(args: argparse.Namespace, root: Path) -> list[str]:
     """The pytest command line that ``tito grade`` runs (also useful to copy)."""
     # --noconftest: no conftest.py anywhere is imported (the submissions folder is the students').
+    # No log capture and no output capture: the grading parent runs no student code to capture.
     argv = ["-p", "pytest_tinytorch.plugin", "-p", "pytest_tinytorch.grading.plugin", "-p", "no:cacheprovider", "--noconftest",
+            "-p", "no:logging", "--capture=no",
             f"--rootdir={root}", "-o", "addopts=", f"--tinytorch-root={root}",
             f"--tinytorch-grade={Path(args.submissions).resolve()}", f"--tinytorch-module={args.module}"]
     options = {"--tinytorch-grade-output": args.output and Path(args.output).resolve(),
@@ -70,8 +72,15 @@ def run_grade(args: argparse.Namespace) -> int:
 
     root = course_root(args.root)
     # Only this project's plugins: other installed plugins cost startup time and grade nothing.
+    previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    status = int(pytest.main(pytest_arguments(args, root)))
+    try:
+        status = int(pytest.main(pytest_arguments(args, root)))
+    finally:
+        if previous is None:
+            del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
     if status in GRADED:
         return 0
     if status == NO_TESTS:

@@ -45,7 +45,7 @@ def add_parser(groups: argparse._SubParsersAction) -> None:
         "if all pass (turned-off checks count as passed and are recorded), move it to the next state and "
         "record who and when in workflow/NN_name.json. Otherwise name the checks that block it; exit 1.",
     )
-    cmd.add_argument("module", metavar="NN", help=MODULE_HELP)
+    cmd.add_argument("module", nargs="?", metavar="NN", help=MODULE_HELP + "; default: every module")
     _by(cmd)
     cmd.set_defaults(handler=reports_os_errors(run_validate))
     cmd = commands.add_parser(
@@ -187,9 +187,19 @@ def run_timeline(args: argparse.Namespace) -> int:
     if not entries:
         say("No history yet: every module is PLANNED until its design gate passes (tito workflow validate NN).")
         return 0
-    for at, slug, event in sorted(entries, key=lambda e: e[0]):
+    for at, slug, event in sorted(entries, key=lambda e: _instant(e[0])):
         say(f"{at[:16].replace('T', ' ')}  {slug:<16} {workflow.describe(event)}  (by {event.get('by', '?')})")
     return 0
+
+
+def _instant(text: str) -> float:
+    """Sort key for ISO dates written in different time zones."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return 0.0
 
 
 # --- changing -------------------------------------------------------------------------------------
@@ -197,23 +207,31 @@ def run_timeline(args: argparse.Namespace) -> int:
 
 def run_validate(args: argparse.Namespace) -> int:
     catalog = load_catalog(args.root)
-    info = catalog.resolve(args.module)
-    record = workflow.WorkflowStore(catalog.root).load(info)
-    gate = record.next_gate()
-    if gate:
-        say(
-            f"{info.slug} is {record.state}: running the {gate} gate's checks "
-            f"(pytest --tinytorch-gates={gate} --tinytorch-module {info.slug})"
-        )
-    result = workflow.validate(catalog.root, info, args.by)
+    chosen = _chosen(catalog, args.module)
+    store = workflow.WorkflowStore(catalog.root)
+    for info in chosen:
+        record = store.load(info)
+        gate = record.next_gate()
+        if gate:
+            say(f"{info.slug} is {record.state}: running the {gate} gate's checks")
+        elif not args.module:
+            say(f"{info.slug} is {record.state}: no gate to run; {workflow.next_step(record, info)}")
+    results = workflow.validate(catalog.root, chosen, args.by)
+    for result in results:
+        _say_validation(result, store, catalog)
+    return REFUSED if any(not r.advanced for r in results) else 0
+
+
+def _say_validation(result: workflow.Validation, store: workflow.WorkflowStore, catalog: Catalog) -> None:
+    info = catalog.resolve(result.module)
     off = f", {len(result.turned_off)} turned off ({', '.join(result.turned_off)})" if result.turned_off else ""
     if result.advanced:
         say(
             f"{info.slug}: {result.before} -> {result.after} ({result.gate} gate: {result.passed} checks passed{off}). "
             f"Recorded in workflow/{info.slug}.json."
         )
-        say(f"Next: {workflow.next_step(workflow.WorkflowStore(catalog.root).load(info), info)}")
-        return 0
+        say(f"Next: {workflow.next_step(store.load(info), info)}")
+        return
     total = result.passed + len(result.blocking) + len(result.turned_off)
     say(f"Refused: {info.slug} stays {result.before}; {len(result.blocking)} of {total} {result.gate} checks block it:")
     for check in result.blocking:
@@ -222,7 +240,6 @@ def run_validate(args: argparse.Namespace) -> int:
         f"Fix them, then run 'tito workflow validate {info.slug}' again ('tito workflow blockers {info.slug}' "
         "lists them without advancing)."
     )
-    return REFUSED
 
 
 def run_assign(args: argparse.Namespace) -> int:

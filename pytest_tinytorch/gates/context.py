@@ -214,15 +214,15 @@ class ModuleContext:
 
     @cached_property
     def student(self) -> StudentVersion:
+        import jupytext
+
         from pytest_tinytorch import student
         from pytest_tinytorch.notebook import parse_ipynb
 
+        # Outside modules/ and workspace/, so its tests run against this course's tinytorch/ (--tinytorch-root).
         target = self.tmpdir() / "student" / self.info.slug / f"{self.info.name}.ipynb"
         try:
-            nb = student.student_notebook(self.info.source)
-            import jupytext
-
-            text = jupytext.writes(nb, fmt="ipynb")
+            text = jupytext.writes(student.student_notebook(self.info.source), fmt="ipynb")
         except NotebookFormatError as error:
             return StudentVersion(None, None, str(error))
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ from pytest_tinytorch.gates.source import (
     section_cells,
     tinytorch_imports,
 )
-from pytest_tinytorch.notebook import _DIRECTIVE, HIDDEN_BEGIN, HIDDEN_END, SOLUTION_BEGIN, SOLUTION_END, Cell
+from pytest_tinytorch.notebook import HIDDEN_BEGIN, HIDDEN_END, SOLUTION_BEGIN, SOLUTION_END, Cell
 
 # --- the reference passes its inline tests ------------------------------------------------
 
@@ -280,14 +280,16 @@ def _locate_failure(ctx: ModuleContext, stderr: str, scratch: Path) -> tuple[str
 
 
 def _exported_lines(cell: Cell) -> list[int]:
-    """The 1-based cell lines that :func:`export.plan_export` keeps, in order (directives and
-    ``from __future__`` lines dropped, blank lines at either end stripped)."""
+    """The 1-based cell lines :func:`export.plan_export` keeps, in order: the lines of
+    ``code_without_directives()`` found in the cell in turn, ``from __future__`` lines dropped."""
     source = cell.source.splitlines()
-    kept = [number for number, line in enumerate(source, start=1) if not _DIRECTIVE.match(line.strip())]
-    while kept and not source[kept[0] - 1]:
-        kept.pop(0)
-    while kept and not source[kept[-1] - 1]:
-        kept.pop()
+    kept, position = [], 0
+    for line in cell.code_without_directives().splitlines():
+        while position < len(source) and source[position] != line:
+            position += 1
+        if position < len(source):
+            kept.append(position + 1)
+            position += 1
     return [n for n in kept if not source[n - 1].startswith("from __future__ import")]
 
 

@@ -62,7 +62,7 @@ def build_page(root: Path, info: ModuleInfo) -> str:
 
 def write_page(root: Path, info: ModuleInfo) -> Path:
     path = page_path(root, info)
-    atomic_write_text(path, build_page(root, info))
+    atomic_write_text(path, build_page(root, info), mode=0o644)  # a file people read and commit
     return path
 
 

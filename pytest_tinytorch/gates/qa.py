@@ -213,15 +213,12 @@ def _difference(mine: Cell, other: Cell) -> str:
     return ""
 
 
+_COMMENTED_MAGIC = re.compile(r"^(\s*)# ((?:%{1,2}[A-Za-z]|!).*)$")
+
+
 def _unmagic(source: str) -> str:
     """jupytext comments IPython magics in a .py ('# %time'); compare them uncommented."""
-    lines = []
-    for line in source.splitlines():
-        stripped = line.lstrip()
-        if stripped.startswith("# %") or stripped.startswith("# !"):
-            line = line[: len(line) - len(stripped)] + stripped[2:]
-        lines.append(line)
-    return "\n".join(lines)
+    return "\n".join(_COMMENTED_MAGIC.sub(r"\1\2", line) for line in source.splitlines())
 
 
 # --- the integration tests in tests/ ------------------------------------------------------------------

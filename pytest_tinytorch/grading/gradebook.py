@@ -18,8 +18,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,24 +50,33 @@ def write_gradebook(db_path: str | Path, reference: Reference, results: list[Sub
     New students and submissions are created with nbgrader's ``add_*`` calls
     (each commits); the scores then go in with one commit for the class.
     """
-    return _write(Path(db_path), reference.module.slug, reference.module.name, grade_cells(reference), results, course_id)
+    header = _header(Path(db_path), reference, course_id)
+    with _opened(header) as store:
+        for result in results:
+            store(result)
+    return len(results)
 
 
-def _write(db_path: Path, assignment: str, notebook: str, cells: dict[str, float], results: list[SubmissionResult],
-           course_id: str) -> int:
+def _header(db_path: Path, reference: Reference, course_id: str) -> dict[str, Any]:
+    return {"db": str(db_path.resolve()), "course_id": course_id, "assignment": reference.module.slug,
+            "notebook": reference.module.name, "cells": grade_cells(reference)}
+
+
+@contextmanager
+def _opened(header: dict[str, Any]) -> Iterator[Callable[[SubmissionResult], None]]:
+    """The gradebook with the assignment and its grade cells in place; yields a function storing one result."""
     from nbgrader.api import Gradebook
 
-    db_path = db_path.resolve()
+    db_path = Path(header["db"])
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    with nbgrader_tools(), Gradebook(f"sqlite:///{db_path}", course_id) as gb:
+    assignment, notebook, cells = header["assignment"], header["notebook"], header["cells"]
+    with nbgrader_tools(), Gradebook(f"sqlite:///{db_path}", header["course_id"]) as gb:
         gb.update_or_create_assignment(assignment)
         gb.update_or_create_notebook(notebook, assignment)
         for grade_id, points in cells.items():
             gb.update_or_create_grade_cell(grade_id, notebook, assignment, max_score=points, cell_type="code")
-        for result in results:
-            _store(gb, assignment, notebook, cells, result)
+        yield lambda result: _store(gb, assignment, notebook, cells, result)
         gb.db.commit()
-    return len(results)
 
 
 def _store(gb: Any, assignment: str, notebook: str, cells: dict[str, float], result: SubmissionResult) -> None:
@@ -92,23 +105,49 @@ def _store(gb: Any, assignment: str, notebook: str, cells: dict[str, float], res
 
 
 class GradebookProcess:
-    """A helper process that imports nbgrader now (niced) and writes the gradebook when given the results."""
+    """A helper process that imports nbgrader now (niced), stores results as they come, commits at the end.
+
+    The protocol on its stdin: one JSON line with the header (database,
+    assignment, grade cells), then one line per result; end of input commits.
+    """
 
     def __init__(self, db_path: str | Path, reference: Reference, course_id: str = COURSE_ID) -> None:
         self.db_path = Path(db_path).resolve()
-        self.header = {"db": str(self.db_path), "course_id": course_id, "assignment": reference.module.slug,
-                       "notebook": reference.module.name, "cells": grade_cells(reference)}
         self.process = subprocess.Popen([sys.executable, "-m", "pytest_tinytorch.grading.gradebook"],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             os.setpriority(os.PRIO_PROCESS, self.process.pid, NICENESS)
         except (OSError, AttributeError):
             pass
+        self.sent: set[str] = set()
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._lines.put(json.dumps(_header(self.db_path, reference, course_id)))
+        # A thread feeds the pipe, so a helper still importing never blocks the grading loop.
+        self._feeder = threading.Thread(target=self._feed, name="tinytorch-gradebook", daemon=True)
+        self._feeder.start()
+
+    def _feed(self) -> None:
+        assert self.process.stdin is not None
+        try:
+            while (line := self._lines.get()) is not None:
+                self.process.stdin.write(line + "\n")
+            self.process.stdin.close()
+        except (BrokenPipeError, ValueError):
+            pass  # the helper died; finish() reports its error
+
+    def add(self, result: SubmissionResult) -> None:
+        """Send one result now (called as each submission finishes)."""
+        self.sent.add(result.student)
+        self._lines.put(json.dumps(result.to_json()))
 
     def finish(self, results: list[SubmissionResult]) -> int:
-        """Send the results; wait until they are stored.  Returns how many were."""
-        payload = json.dumps({**self.header, "results": [r.to_json() for r in results]})
-        out, err = self.process.communicate(payload, timeout=600)
+        """Send whatever was not sent yet; wait until everything is committed.  Returns how many were stored."""
+        for result in results:
+            if result.student not in self.sent:
+                self.add(result)
+        self._lines.put(None)
+        self._feeder.join()
+        out, err = self.process.communicate(timeout=600)  # reads, waits, closes the pipes
         if self.process.returncode != 0:
             from pytest_tinytorch.grading.course import NbgraderError
 
@@ -118,7 +157,20 @@ class GradebookProcess:
     def cancel(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
-            self.process.communicate()
+        self._lines.put(None)
+        self._feeder.join()
+        self.process.communicate()
+
+
+class _SkipOptional:
+    """A meta-path entry refusing ``rfc3987_syntax``: jsonschema imports it optionally (for IRI formats),
+    nbformat's validator pulls in jsonschema, and compiling its grammar costs ~1 s the gradebook never uses."""
+
+    @staticmethod
+    def find_spec(name: str, path: Any = None, target: Any = None) -> None:
+        if name.split(".")[0] == "rfc3987_syntax":
+            raise ImportError(f"{name} is skipped in the gradebook helper (not needed to write a gradebook)")
+        return None
 
 
 def _import_gradebook_api_only() -> None:
@@ -131,6 +183,8 @@ def _import_gradebook_api_only() -> None:
     import importlib.util
     import types
 
+    sys.meta_path.insert(0, _SkipOptional())  # type: ignore[arg-type]
+
     spec = importlib.util.find_spec("nbgrader")
     if spec is None or spec.submodule_search_locations is None:
         raise ImportError("nbgrader is not installed")
@@ -142,12 +196,13 @@ def _import_gradebook_api_only() -> None:
 
 
 def main() -> int:
-    _import_gradebook_api_only()  # the slow part, done before the results arrive
-
-    request = json.loads(sys.stdin.read())
-    results = [SubmissionResult.from_json(r) for r in request["results"]]
-    count = _write(Path(request["db"]), request["assignment"], request["notebook"], request["cells"], results,
-                   request["course_id"])
+    _import_gradebook_api_only()  # the slow part, done while the first results are being graded
+    header = json.loads(sys.stdin.readline())
+    count = 0
+    with _opened(header) as store:
+        for line in sys.stdin:
+            store(SubmissionResult.from_json(json.loads(line)))
+            count += 1
     print(count)
     return 0
 

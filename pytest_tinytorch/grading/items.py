@@ -152,21 +152,30 @@ def run_grading(session: pytest.Session) -> None:
     students = list(dict.fromkeys(item.student for item in session.items if isinstance(item, GradedItem)))
     prepared = [plan.prepared[s] for s in students]
     engine = plan.engine
-    engine.progress = _progress(session.config)
+    engine.progress = _progress(session.config, plan)
     results = engine.run(prepared)
     plan.server = engine.server_info
     plan.results = {r.student: r for r in results}
     _write_outputs(plan, results)
 
 
-def _progress(config: pytest.Config) -> Any:
+def _progress(config: pytest.Config, plan: Plan) -> Any:
+    """Called as each result is saved: the progress display, and the gradebook helper gets the result."""
     from pytest_tinytorch.grading.terminal import Progress
 
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None or config.get_verbosity() < -1:
-        return None
-    reporter.ensure_newline()
-    return Progress(reporter.write_line, reporter.rewrite, bool(reporter.isatty()))
+    display = None
+    if reporter is not None and config.get_verbosity() >= -1:
+        reporter.ensure_newline()
+        display = Progress(reporter.write_line, reporter.rewrite, bool(reporter.isatty()))
+
+    def progress(result: SubmissionResult, done: int, total: int) -> None:
+        if plan.gradebook is not None:
+            plan.gradebook.add(result)
+        if display is not None:
+            display(result, done, total)
+
+    return progress
 
 
 def _write_outputs(plan: Plan, results: list[SubmissionResult]) -> None:

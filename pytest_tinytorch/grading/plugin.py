@@ -170,15 +170,35 @@ def pytest_tinytorch_prepare_notebook(config: pytest.Config, notebook: Notebook,
     if notebook.path.resolve() == module.source.resolve():
         return None  # the instructor's copy itself
     from pytest_tinytorch.grading.restore import restore_locked_cells
-    from pytest_tinytorch.notebook import read_notebook
 
-    restoration = restore_locked_cells(notebook, read_notebook(module.source))
+    restoration = restore_locked_cells(notebook, _instructor_copy(module.source))
     config.stash[RESTORED][str(notebook.path)] = restoration.flags
     if config.stash.get(GRADING, None) is None:  # grading reports them itself
         for flag in restoration.flags:
             warnings.warn_explicit(pytest.PytestWarning(f"{flag.summary}: {flag.detail}"), pytest.PytestWarning,
                                    str(notebook.path), 1)
     return restoration.notebook
+
+
+def _instructor_copy(path: Path) -> Notebook:
+    """The parsed instructor's copy, read once per run however many submissions there are."""
+    from pytest_tinytorch.notebook import read_notebook
+
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _REFERENCES:
+        _REFERENCES[key] = read_notebook(path)
+    return _REFERENCES[key]
+
+
+_REFERENCES: dict[tuple[str, int, int], Notebook] = {}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if session.config.stash.get(GRADING, None) is not None and not session.config.option.collectonly:
+        from pytest_tinytorch.grading.items import plan_for
+
+        plan_for(session.config)  # starts the fork server (and the gradebook helper) before collection
 
 
 @pytest.hookimpl(wrapper=True)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 from pytest_tinytorch.grading.model import Flag
@@ -61,10 +62,14 @@ def _normalized(source: str) -> str:
     return "\n".join(line.rstrip() for line in source.strip("\n").splitlines()).strip("\n")
 
 
+@functools.lru_cache(maxsize=4096)
+def _reference_texts(source: str) -> tuple[str, str]:
+    return _normalized(source), _normalized(without_hidden_tests(source))
+
+
 def matches_reference(source: str, reference: Cell) -> bool:
     """Is ``source`` the instructor's cell, as released (hidden tests removed) or in full?"""
-    text = _normalized(source)
-    return text in (_normalized(reference.source), _normalized(without_hidden_tests(reference.source)))
+    return _normalized(source) in _reference_texts(reference.source)
 
 
 def _defined_functions(source: str) -> frozenset[str]:

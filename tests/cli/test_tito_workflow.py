@@ -61,9 +61,10 @@ def test_validate_refuses_to_advance_and_names_the_blocking_checks(course):
 
 
 def test_a_module_advances_gate_by_gate_and_the_history_is_recorded(good):
-    first = run(good, "workflow", "validate", "01")
+    first = run(good, "workflow", "validate")  # every module, each at its own gate (one pytest run per gate)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "01_demo: PLANNED -> IN_DEVELOPMENT (design gate: 5 checks passed)." in first.stdout
+    assert "02_twice: PLANNED -> IN_DEVELOPMENT (design gate: 5 checks passed)." in first.stdout
     second = run(good, "workflow", "validate", "01", "--by", "bob")
     assert "01_demo: IN_DEVELOPMENT -> READY_FOR_QA (implementation gate: 7 checks passed)." in second.stdout
     assert "Next: hand it to qa (QA_IN_PROGRESS): tito workflow handoff 01_demo developer qa" in second.stdout
@@ -79,13 +80,14 @@ def test_a_module_advances_gate_by_gate_and_the_history_is_recorded(good):
         ("handoff", "READY_FOR_QA", "QA_IN_PROGRESS", "alice"),
     ]
     assert record["history"][0]["gate"] == "design" and record["history"][0]["checks"] == {"passed": 5, "turned_off": 0}
-    timeline = lines(run(good, "workflow", "timeline"))
+    timeline = lines(run(good, "workflow", "timeline", "01"))
     assert len(timeline) == 3 and timeline[0][:2] == "20" and "01_demo" in timeline[0]
     assert timeline[1].endswith(
         "validate, implementation gate passed: IN_DEVELOPMENT -> READY_FOR_QA (7 checks passed)  (by bob)"
     )
     status = lines(run(good, "workflow", "status"))
     assert status[1].split()[:3] == ["01_demo", "QA_IN_PROGRESS", "qa"]
+    assert status[2].split()[:3] == ["02_twice", "IN_DEVELOPMENT", "-"]
 
 
 def test_handoff_from_a_role_that_does_not_hold_the_module_is_refused(good):

@@ -179,3 +179,31 @@ def run_many(checks: list[Check], root: Path, spec: str | int = 1) -> dict[str, 
         return {check.id: run_check(check, ctx) for check in checks}
     finally:
         ctx.close()
+
+
+# Module 02 broken once for every design, implementation, QA and publish check (see test_gates_plugin.py).
+BROKEN = [
+    markdown("# Module 02: Broken\n\nSee [the guide](../../docs/missing.md)."),  # no objectives, prerequisites
+    cell("#| export\nEARLY = 1"),  # an export cell before the declaration
+    cell("#| default_exp core.broken\n#| export\nfrom tinytorch.core.nowhere import thing"),
+    cell("def helper():\n    return 2"),
+    cell("#| export\nFACTOR = helper()"),  # the export needs a helper it does not export
+    cell(
+        "#| export\ndef triple(x):\n    ### BEGIN SOLUTION\n    return 3 * x",  # never closed
+        grade=False,
+        grade_id="triple",
+        locked=False,
+        solution=True,
+        **NB,
+    ),
+    cell(
+        "def test_unit_triple():\n    ### BEGIN HIDDEN TESTS\n    assert 1 == 2",
+        grade=True,
+        grade_id="t",
+        locked=False,
+        points=1,
+        **NB,
+    ),  # unlocked; hidden tests never closed; a failing test
+    cell('HELP = """\n# %% starts a cell\n"""'),
+]
+BROKEN_HEADER = {"points": 5, "extra": '#     gates:\n#       skip:\n#         qa.roundtrip: ""'}

@@ -84,6 +84,13 @@ def test_requires_listing_a_module_it_does_not_import(tmp_path):
     assert where(root, "requires: [2]") in found[0]
 
 
+def test_requires_may_list_an_earlier_module_used_without_importing_it(tmp_path):
+    """Module 06 trains through module 05's autograd without importing tinytorch.core.autograd."""
+    root = write_course(tmp_path)
+    write_module(root, TWICE, number=3, name="user", requires=[1, 2], points=1)  # imports only module 01
+    assert lines(run(CHECK["design.requires"], root, 3)) == []
+
+
 def test_declarations_need_a_reason_to_turn_a_check_off(tmp_path):
     root = write_course(tmp_path, extra='#     gates:\n#       skip:\n#         qa.roundtrip: ""\n#     pionts: 3')
     found = lines(run(CHECK["design.declarations"], root))

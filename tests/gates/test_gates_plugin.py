@@ -173,3 +173,47 @@ def test_the_gates_plugin_is_an_entry_point_and_imports_nothing_heavy():
     code = f"import sys, pytest_tinytorch.gates.plugin\nprint(sorted(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_every_check_runs_as_an_item_passing_on_a_good_module_and_failing_on_a_broken_one(pytester):
+    from gate_helpers import BROKEN, BROKEN_HEADER, write_module
+
+    from pytest_tinytorch.catalog import Catalog
+    from pytest_tinytorch.gates import pages
+    from pytest_tinytorch.gates.checks import BUILTIN
+
+    make(pytester)
+    pages.write_page(pytester.path, Catalog.discover(pytester.path).resolve(1))
+    write_module(pytester.path, BROKEN, number=3, name="broken", **BROKEN_HEADER)
+    gates = "design,implementation,qa,publish"
+    result = pytester.runpytest_subprocess(f"--tinytorch-gates={gates}", "--tinytorch-module", "1,3", "-v")
+    checked = [check.id for check in BUILTIN if check.gate != "release"]
+    result.stdout.fnmatch_lines([f"*modules/01_demo/demo.py::{check} PASSED*" for check in checked], consecutive=True)
+    result.stdout.fnmatch_lines(
+        [f"*modules/03_broken/broken.py::{check} FAILED*" for check in checked], consecutive=True
+    )
+    first_lines = {  # the first violation of each check, as the failure report prints it
+        "design.objectives": "broken.py:1: no 'Learning objectives' heading in any markdown cell. Fix: add *",
+        "design.prerequisites": "broken.py:1: no 'Prerequisites' heading in any markdown cell. Fix: add *",
+        "design.exports": "broken.py:27: this '#| export' cell comes before the '#| default_exp' line *",
+        "design.requires": "broken.py:1: the header does not declare which earlier modules this module needs *",
+        "design.declarations": "broken.py:12: tinytorch.gates.skip.qa.roundtrip: turning a check off needs a reason*",
+        "implementation.inline-tests": "broken.py:56: test_unit_triple error against the reference solution: *",
+        "implementation.solution-markers": "broken.py:51: ### BEGIN SOLUTION is never closed in this cell. Fix: *",
+        "implementation.hidden-markers": "broken.py:57: ### BEGIN HIDDEN TESTS is never closed in this cell. Fix: *",
+        "implementation.graded-cells": "broken.py:55 (cell 't'): graded cell: it is not locked *",
+        "implementation.export-imports": "broken.py:35: the export does not import: 'import tinytorch.core.broken' *",
+        "implementation.systems-analysis": "broken.py:1: no 'Systems analysis' section *",
+        "implementation.imports": "broken.py:35: imports tinytorch.core.nowhere *, which no course module exports.*",
+        "qa.student-version": "broken.py:1: the student version could not be generated: *no end solution statement*",
+        "qa.stub-tests-fail": "broken.py:1: no student version ran, so it is unknown whether its graded tests fail.*",
+        "qa.roundtrip": "broken.py:61: cell 8 reads differently as .ipynb (what students get): *",
+        "qa.integration-tests": "broken.py:1: tinytorch/core/broken.py is missing: *",
+        "qa.points-total": "broken.py:13: declares 5 points but its 1 graded cells add up to 1 (t=1).*",
+        "publish.page": "broken.py:1: the module page does not build: *",
+        "publish.links": "broken.py:23: link '../../docs/missing.md' points at docs/missing.md, which does not exist.*",
+    }
+    assert set(first_lines) == set(checked)
+    for check, line in first_lines.items():
+        result.stdout.fnmatch_lines([f"03_broken: gate check {check} failed *", f"  modules/03_broken/{line}"])
+    result.assert_outcomes(passed=len(checked), failed=len(checked))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +43,7 @@ def test_tito_grade_grades_a_folder_and_says_where_everything_went(course):
 def test_tito_grade_names_an_unknown_module(course, capsys):
     assert tito(["--root", str(course), "grade", str(course), "--module", "99"]) == 2
     assert "module='99'" in capsys.readouterr().err
+    assert "PYTEST_DISABLE_PLUGIN_AUTOLOAD" not in os.environ  # nothing leaks into the caller's process
 
 
 def test_tito_nbgrader_generate_needs_a_module(course, capsys):

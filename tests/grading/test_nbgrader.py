@@ -79,17 +79,18 @@ def test_the_release_is_what_student_py_makes_one_definition_of_the_student_vers
 def test_grades_written_by_tito_are_what_nbgrader_export_sees(generated, tmp_path):
     from gradingcorpus import grade_folder
 
-    from pytest_tinytorch.grading.engine import Reference
-    from pytest_tinytorch.grading.gradebook import write_gradebook
     from pytest_tinytorch.catalog import ModuleInfo
+    from pytest_tinytorch.grading.engine import Reference
+    from pytest_tinytorch.grading.gradebook import GradebookProcess
 
     subs = tmp_path / "subs"
     subs.mkdir()
     (subs / "alice.py").write_text(REFERENCE)
     (subs / "bob.py").write_text(with_norm(WRONG_NORM))
-    results = grade_folder(generated, subs, tmp_path / "out")
     reference = Reference.load(ModuleInfo(1, "demo", generated / "modules" / "01_demo"))
-    assert write_gradebook(generated / "nbgrader" / "gradebook.db", reference, results) == 2
+    helper = GradebookProcess(generated / "nbgrader" / "gradebook.db", reference)  # as a grading run does
+    results = grade_folder(generated, subs, tmp_path / "out", progress=lambda result, done, total: helper.add(result))
+    assert helper.finish(results) == 2
     assert exported_scores(generated) == {"alice": 12.0, "bob": 7.0}
 
 

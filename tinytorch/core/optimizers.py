@@ -4,7 +4,7 @@
 __all__ = ['Optimizer', 'SGD', 'Adam', 'AdamW']
 
 
-# Cell 2 (modules/06_optimizers/optimizers.py:75)
+# Cell 2 (modules/06_optimizers/optimizers.py:78)
 import math
 
 import numpy as np
@@ -13,7 +13,7 @@ from tinytorch.core.layers import Module
 from tinytorch.core.tensor import Tensor
 
 
-# Cell 4 (modules/06_optimizers/optimizers.py:128)
+# Cell 4 (modules/06_optimizers/optimizers.py:131)
 def _check_number(owner, name, value, low=0.0, high=math.inf, *, open_low=False, closed_high=False, meaning=""):
     """Return ``value`` as a float if it lies between ``low`` and ``high``; else raise.
 
@@ -35,7 +35,7 @@ def _check_number(owner, name, value, low=0.0, high=math.inf, *, open_low=False,
     return number
 
 
-# Cell 6 (modules/06_optimizers/optimizers.py:162)
+# Cell 6 (modules/06_optimizers/optimizers.py:165)
 class Optimizer:
     """Base class of all optimizers (PyTorch: ``torch.optim.Optimizer``).
 
@@ -175,7 +175,7 @@ class Optimizer:
         return f"{type(self).__name__}({settings})"
 
 
-# Cell 10 (modules/06_optimizers/optimizers.py:408)
+# Cell 10 (modules/06_optimizers/optimizers.py:411)
 class SGD(Optimizer):
     """Stochastic gradient descent with momentum (PyTorch: ``torch.optim.SGD``)."""
 
@@ -265,7 +265,7 @@ class SGD(Optimizer):
         ### END SOLUTION
 
 
-# Cell 13 (modules/06_optimizers/optimizers.py:604)
+# Cell 13 (modules/06_optimizers/optimizers.py:607)
 class Adam(Optimizer):
     """Adam with bias correction (PyTorch: ``torch.optim.Adam``, ``amsgrad=False``)."""
 
@@ -361,7 +361,7 @@ class Adam(Optimizer):
         ### END SOLUTION
 
 
-# Cell 16 (modules/06_optimizers/optimizers.py:776)
+# Cell 16 (modules/06_optimizers/optimizers.py:779)
 class AdamW(Adam):
     """Adam with decoupled weight decay (PyTorch: ``torch.optim.AdamW``)."""
 

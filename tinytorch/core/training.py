@@ -4,7 +4,7 @@
 __all__ = ['clip_grad_norm_', 'LRScheduler', 'StepLR', 'CosineAnnealingLR', 'CHECKPOINT_FORMAT', 'CheckpointError', 'save_checkpoint', 'load_checkpoint', 'Trainer']
 
 
-# Cell 2 (modules/07_training/training.py:70)
+# Cell 2 (modules/07_training/training.py:73)
 import contextlib
 import json
 import math
@@ -21,7 +21,7 @@ from tinytorch.core.optimizers import Optimizer, _check_number
 from tinytorch.core.tensor import Tensor, TinyTorchError
 
 
-# Cell 4 (modules/07_training/training.py:112)
+# Cell 4 (modules/07_training/training.py:115)
 def clip_grad_norm_(parameters, max_norm) -> float:
     """Scale all gradients in place so that their global L2 norm is at most ``max_norm``.
 
@@ -64,7 +64,7 @@ def clip_grad_norm_(parameters, max_norm) -> float:
     ### END SOLUTION
 
 
-# Cell 8 (modules/07_training/training.py:245)
+# Cell 8 (modules/07_training/training.py:248)
 class LRScheduler:
     """Base class of learning-rate schedules (PyTorch: ``torch.optim.lr_scheduler.LRScheduler``).
 
@@ -107,7 +107,7 @@ class LRScheduler:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self.get_last_lr()!r})"
 
 
-# Cell 9 (modules/07_training/training.py:289)
+# Cell 9 (modules/07_training/training.py:292)
 class StepLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` every ``step_size`` epochs (PyTorch: ``StepLR``)."""
 
@@ -166,7 +166,7 @@ class CosineAnnealingLR(LRScheduler):
         ### END SOLUTION
 
 
-# Cell 12 (modules/07_training/training.py:413)
+# Cell 12 (modules/07_training/training.py:416)
 CHECKPOINT_FORMAT = 1
 _META = "__meta__"
 
@@ -244,7 +244,7 @@ def _restore_contents(data, meta, model, optimizer, scheduler):
         scheduler.load_state_dict(meta["scheduler"]["state"])
 
 
-# Cell 13 (modules/07_training/training.py:492)
+# Cell 13 (modules/07_training/training.py:495)
 def save_checkpoint(path, model, optimizer=None, scheduler=None, **extra) -> Path:
     """Write model (+ optimizer, scheduler, extra values) to ``path`` atomically; return the path.
 
@@ -317,7 +317,7 @@ def load_checkpoint(path, model, optimizer=None, scheduler=None) -> dict:
     ### END SOLUTION
 
 
-# Cell 16 (modules/07_training/training.py:664)
+# Cell 16 (modules/07_training/training.py:667)
 def _as_tensor(x):
     return x if isinstance(x, Tensor) else Tensor(x)
 
