@@ -34,25 +34,34 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[1]
 MIN_SPEEDUP = 20.0
 HONEST = {  # variant -> how many students hand it in (50 in all)
-    "correct": 20, "wrong_sub": 6, "wrong_compare": 6, "wrong_numel": 5, "syntax_error": 5, "half_done": 4, "untouched": 4,
+    "correct": 20,
+    "wrong_sub": 6,
+    "wrong_compare": 6,
+    "wrong_numel": 5,
+    "syntax_error": 5,
+    "half_done": 4,
+    "untouched": 4,
 }
 EDITS = {  # variant -> (text in modules/01_tensor/tensor.py, replacement)
     "wrong_sub": ("return from_numpy(self.data - _as_array(other))", "return from_numpy(self.data + _as_array(other))"),
-    "wrong_compare": ("return from_numpy(self.data > _as_array(other))", "return from_numpy(self.data >= _as_array(other))"),
+    "wrong_compare": (
+        "return from_numpy(self.data > _as_array(other))",
+        "return from_numpy(self.data >= _as_array(other))",
+    ),
     "wrong_numel": ("return int(self.data.size)", "return int(self.data.shape[0])"),
     "syntax_error": ("return from_numpy(-self.data)", "return from_numpy(-self.data"),
     "half_done": ("return from_numpy(self.data * _as_array(other))", "raise NotImplementedError()"),
 }
 TRICKS = {
     "trick_silenced_checks": EDITS["wrong_sub"],
-    "trick_lying_count": ("return int(self.data.size)",
-                          "class _Always(int):\n        def __eq__(self, other):\n            return True\n\n"
-                          "        __hash__ = int.__hash__\n\n    return _Always(self.data.size + 1)"),
+    "trick_lying_count": (
+        "return int(self.data.size)",
+        "class _Always(int):\n        def __eq__(self, other):\n            return True\n\n"
+        "        __hash__ = int.__hash__\n\n    return _Always(self.data.size + 1)",
+    ),
 }
 ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
@@ -67,7 +76,14 @@ def _course(root: Path) -> Path:
 
 
 def _tito(root: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-c", "import sys; from pytest_tinytorch.cli import main; sys.exit(main())", "--root", str(root), *args]
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from pytest_tinytorch.cli import main; sys.exit(main())",
+        "--root",
+        str(root),
+        *args,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, env=ENV, timeout=1800)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done
@@ -75,8 +91,14 @@ def _tito(root: Path, *args: str) -> subprocess.CompletedProcess:
 
 def _nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**ENV, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{ENV['PATH']}"}
-    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root / "nbgrader", capture_output=True, text=True,
-                          env=env, timeout=3600)
+    done = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=root / "nbgrader",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=3600,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done
 
@@ -90,7 +112,7 @@ def _submission_text(variant: str, student: str) -> str:
         assert edit[0] in text, f"the benchmark's edit for {variant} no longer matches Module 01: {edit[0]!r}"
         text = text.replace(edit[0], edit[1])
     if variant == "trick_silenced_checks":  # a wrong answer, and a cell that silences the checks
-        anchor = "\n# %% nbgrader={\"grade\": true, \"grade_id\": \"test-tensor-arithmetic\""
+        anchor = '\n# %% nbgrader={"grade": true, "grade_id": "test-tensor-arithmetic"'
         silence = "np.testing.assert_allclose = np.testing.assert_array_equal = lambda *a, **k: None"
         text = text.replace(anchor, f"\n# %%\n{silence}\n" + anchor, 1)
     return without_hidden_tests(text) + f"\n# %%\n# submitted by {student}\n"
@@ -104,7 +126,9 @@ def _submit(root: Path, student: str, variant: str) -> None:
     if variant == "untouched":
         shutil.copy(root / "nbgrader" / "release" / "01_tensor" / "tensor.ipynb", target)
     else:
-        target.write_text(jupytext.writes(jupytext.reads(_submission_text(variant, student), fmt="py:percent"), fmt="ipynb"))
+        target.write_text(
+            jupytext.writes(jupytext.reads(_submission_text(variant, student), fmt="py:percent"), fmt="ipynb")
+        )
 
 
 def _exported(root: Path) -> dict[str, float]:
@@ -145,18 +169,24 @@ def test_tito_grade_is_20x_nbgrader_autograde_with_identical_scores(tmp_path, be
     honest = [s for s, v in variants.items() if v in HONEST]
     differ = {s: (variants[s], theirs.get(s), ours.get(s)) for s in honest if theirs.get(s) != ours.get(s)}
     speedup = (len(variants) / tito_seconds) / (len(variants) / nbgrader_seconds)
-    benchmark.extra_info.update({
-        "submissions": len(variants), "honest": len(honest), "workers": len(os.sched_getaffinity(0)),
-        "nbgrader_autograde_s": round(nbgrader_seconds, 2), "tito_grade_s": round(tito_seconds, 2),
-        "tito_grade_runs_s": [round(t, 2) for t in tito_runs],
-        "nbgrader_s_per_submission": round(nbgrader_seconds / len(variants), 3),
-        "tito_s_per_submission": round(tito_seconds / len(variants), 4),
-        "speedup": round(speedup, 1),
-        "scores_by_variant": {v: sorted({ours[s] for s, w in variants.items() if w == v}) for v in HONEST},
-        "tricks": {name: {"nbgrader": theirs.get(name), "tito": ours.get(name)} for name in TRICKS},
-    })
+    benchmark.extra_info.update(
+        {
+            "submissions": len(variants),
+            "honest": len(honest),
+            "workers": len(os.sched_getaffinity(0)),
+            "nbgrader_autograde_s": round(nbgrader_seconds, 2),
+            "tito_grade_s": round(tito_seconds, 2),
+            "tito_grade_runs_s": [round(t, 2) for t in tito_runs],
+            "nbgrader_s_per_submission": round(nbgrader_seconds / len(variants), 3),
+            "tito_s_per_submission": round(tito_seconds / len(variants), 4),
+            "speedup": round(speedup, 1),
+            "scores_by_variant": {v: sorted({ours[s] for s, w in variants.items() if w == v}) for v in HONEST},
+            "tricks": {name: {"nbgrader": theirs.get(name), "tito": ours.get(name)} for name in TRICKS},
+        }
+    )
     assert not differ, f"honest submissions scored differently (variant, nbgrader, tito): {differ}"
     assert sorted(set(ours[s] for s in honest)) != [100.0], "the set must include submissions that lose points"
     assert speedup >= MIN_SPEEDUP, (
         f"tito grade {tito_seconds:.1f} s vs nbgrader autograde {nbgrader_seconds:.1f} s for {len(variants)} "
-        f"submissions: {speedup:.1f}x, below {MIN_SPEEDUP:g}x")
+        f"submissions: {speedup:.1f}x, below {MIN_SPEEDUP:g}x"
+    )

@@ -33,16 +33,27 @@ def add_parser(groups: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("submissions", metavar="SUBMISSIONS", help="a folder of submissions, or one notebook")
-    parser.add_argument("--module", "-m", required=True, metavar="NN", help="the module: number, name or folder (e.g. 01)")
-    parser.add_argument("--output", "-o", metavar="DIR", help="where the results go (default: grades/NN_name in the course)")
+    parser.add_argument(
+        "--module", "-m", required=True, metavar="NN", help="the module: number, name or folder (e.g. 01)"
+    )
+    parser.add_argument(
+        "--output", "-o", metavar="DIR", help="where the results go (default: grades/NN_name in the course)"
+    )
     parser.add_argument("--workers", "-j", type=int, metavar="N", help="submissions at once (default: CPU cores)")
     parser.add_argument("--timeout", type=float, metavar="SECONDS", help="time limit per test (default 60)")
-    parser.add_argument("--submission-timeout", type=float, metavar="SECONDS",
-                        help="time limit per submission, restarts included (default 300)")
+    parser.add_argument(
+        "--submission-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="time limit per submission, restarts included (default 300)",
+    )
     parser.add_argument("--memory", type=int, metavar="MIB", help="memory limit per submission (default 1024)")
-    parser.add_argument("--gradebook", metavar="PATH",
-                        help="nbgrader gradebook to write into, or 'none' (default: the nbgrader course's for its "
-                        "submitted/ folder, else OUTPUT/gradebook.db)")
+    parser.add_argument(
+        "--gradebook",
+        metavar="PATH",
+        help="nbgrader gradebook to write into, or 'none' (default: the nbgrader course's for its "
+        "submitted/ folder, else OUTPUT/gradebook.db)",
+    )
     parser.add_argument("--fresh", action="store_true", help="regrade everything, ignoring saved results")
     parser.add_argument("-v", "--verbose", action="store_true", help="show every test and each failure's report")
     parser.set_defaults(handler=run_grade)
@@ -52,14 +63,32 @@ def pytest_arguments(args: argparse.Namespace, root: Path) -> list[str]:
     """The pytest command line that ``tito grade`` runs (also useful to copy)."""
     # --noconftest: no conftest.py anywhere is imported (the submissions folder is the students').
     # No log capture and no output capture: the grading parent runs no student code to capture.
-    argv = ["-p", "pytest_tinytorch.plugin", "-p", "pytest_tinytorch.grading.plugin", "-p", "no:cacheprovider", "--noconftest",
-            "-p", "no:logging", "--capture=no",
-            f"--rootdir={root}", "-o", "addopts=", f"--tinytorch-root={root}",
-            f"--tinytorch-grade={Path(args.submissions).resolve()}", f"--tinytorch-module={args.module}"]
-    options = {"--tinytorch-grade-output": args.output and Path(args.output).resolve(),
-               "--tinytorch-grade-workers": args.workers, "--tinytorch-timeout": args.timeout,
-               "--tinytorch-grade-submission-timeout": args.submission_timeout,
-               "--tinytorch-grade-memory": args.memory, "--tinytorch-gradebook": args.gradebook}
+    argv = [
+        "-p",
+        "pytest_tinytorch.plugin",
+        "-p",
+        "pytest_tinytorch.grading.plugin",
+        "-p",
+        "no:cacheprovider",
+        "--noconftest",
+        "-p",
+        "no:logging",
+        "--capture=no",
+        f"--rootdir={root}",
+        "-o",
+        "addopts=",
+        f"--tinytorch-root={root}",
+        f"--tinytorch-grade={Path(args.submissions).resolve()}",
+        f"--tinytorch-module={args.module}",
+    ]
+    options = {
+        "--tinytorch-grade-output": args.output and Path(args.output).resolve(),
+        "--tinytorch-grade-workers": args.workers,
+        "--tinytorch-timeout": args.timeout,
+        "--tinytorch-grade-submission-timeout": args.submission_timeout,
+        "--tinytorch-grade-memory": args.memory,
+        "--tinytorch-gradebook": args.gradebook,
+    }
     argv += [f"{name}={value}" for name, value in options.items() if value is not None]
     if args.fresh:
         argv.append("--tinytorch-grade-fresh")

@@ -14,7 +14,6 @@ which writes into the same gradebook.
 from __future__ import annotations
 
 import argparse
-
 from typing import TYPE_CHECKING
 
 from pytest_tinytorch.cli.context import load_catalog, say
@@ -43,8 +42,12 @@ def add_parser(groups: argparse._SubParsersAction) -> None:
     commands.required = True
     for step, help_text in STEPS.items():
         cmd = commands.add_parser(step, help=help_text, description=help_text[0].upper() + help_text[1:] + ".")
-        cmd.add_argument("modules", nargs="*" if step == "generate" else None, metavar="NN",
-                         help="module number, name or folder (e.g. 01)")
+        cmd.add_argument(
+            "modules",
+            nargs="*" if step == "generate" else None,
+            metavar="NN",
+            help="module number, name or folder (e.g. 01)",
+        )
         if step == "generate":
             cmd.add_argument("--all", action="store_true", help="every module in the catalog")
         if step in ("autograde", "feedback"):
@@ -79,6 +82,11 @@ def _generate(args: argparse.Namespace, catalog: Catalog, course: Course) -> int
     chosen = list(catalog) if args.all else [catalog.resolve(spec) for spec in args.modules]
     for module in chosen:
         release = course.generate(module)
-        say(f"  {module.slug}: {course.source(module).relative_to(catalog.root)} -> {release.relative_to(catalog.root)}")
-    say(f"generated {len(chosen)} student version(s) with nbgrader; gradebook: {course.gradebook.relative_to(catalog.root)}")
+        say(
+            f"  {module.slug}: {course.source(module).relative_to(catalog.root)} -> {release.relative_to(catalog.root)}"
+        )
+    say(
+        f"generated {len(chosen)} student version(s) with nbgrader; "
+        f"gradebook: {course.gradebook.relative_to(catalog.root)}"
+    )
     return 0

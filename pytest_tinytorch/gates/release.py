@@ -30,18 +30,6 @@ from pytest_tinytorch.notebook import HIDDEN_BEGIN, SOLUTION_BEGIN
 REFERENCE, STUB = "reference", "student-version"
 TIMEOUT = 1800.0
 
-# Used when the course has no nbgrader/nbgrader_config.py: the same settings, relative to the file.
-_FALLBACK_CONFIG = """\
-import os
-c = get_config()  # noqa: F821
-here = os.path.dirname(os.path.abspath(__file__))
-c.CourseDirectory.root = here
-c.CourseDirectory.course_id = "tinytorch"
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(here, "gradebook.db")
-c.Exchange.root = os.path.join(here, "exchange")
-c.ExecutePreprocessor.timeout = 300
-"""
-
 
 @dataclass
 class Score:
@@ -66,12 +54,13 @@ def build_release(root: Path, info: ModuleInfo, workdir: Path) -> ReleaseBuild:
     from pytest_tinytorch.grading.course import CONFIG_FILE, COURSE_FOLDER, Course, NbgraderError
 
     config = root / COURSE_FOLDER / CONFIG_FILE
+    if not config.is_file():
+        # The project ships one nbgrader configuration; the release is built with it or not at all.
+        return ReleaseBuild(error=f"no {COURSE_FOLDER}/{CONFIG_FILE} in {root}: the release is built with the "
+                            f"course's own nbgrader configuration (restore it: git checkout -- {COURSE_FOLDER}/{CONFIG_FILE})")
     folder = workdir / COURSE_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    if config.is_file():
-        shutil.copy(config, folder / CONFIG_FILE)
-    else:
-        (folder / CONFIG_FILE).write_text(_FALLBACK_CONFIG, encoding="utf-8")
+    shutil.copy(config, folder / CONFIG_FILE)
     course = Course(workdir)
     build = ReleaseBuild()
     try:

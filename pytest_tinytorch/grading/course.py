@@ -136,7 +136,9 @@ class Course:
         """Write the source notebook, then run nbgrader's generate_assignment on it."""
         self.write_source(module)
         with self.api() as api:
-            self._check(f"generate_assignment {module.slug}", api.generate_assignment(module.slug, force=True, create=True))
+            self._check(
+                f"generate_assignment {module.slug}", api.generate_assignment(module.slug, force=True, create=True)
+            )
         return self.release_notebook(module)
 
     def release(self, module: ModuleInfo) -> str:
@@ -154,4 +156,6 @@ class Course:
 
     def feedback(self, module: ModuleInfo, student: str | None = None) -> str:
         with self.api() as api:
-            return self._check(f"generate_feedback {module.slug}", api.generate_feedback(module.slug, student, force=True))
+            return self._check(
+                f"generate_feedback {module.slug}", api.generate_feedback(module.slug, student, force=True)
+            )

@@ -18,6 +18,7 @@ and an unchanged submission is never graded twice.
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import json
 import os
@@ -39,7 +40,16 @@ from typing import Any
 from pytest_tinytorch.catalog import ModuleInfo
 from pytest_tinytorch.errors import NotebookFormatError
 from pytest_tinytorch.fsutil import atomic_write_text
-from pytest_tinytorch.grading.model import FAILED, GRADER_VERSION, PASSED, ExpectedTest, Flag, Limits, SubmissionResult, TestResult
+from pytest_tinytorch.grading.model import (
+    FAILED,
+    GRADER_VERSION,
+    PASSED,
+    ExpectedTest,
+    Flag,
+    Limits,
+    SubmissionResult,
+    TestResult,
+)
 from pytest_tinytorch.grading.protocol import Decoder, Forged
 from pytest_tinytorch.grading.restore import Restoration, is_protected, restore_locked_cells
 from pytest_tinytorch.grading.submissions import Submission
@@ -94,7 +104,9 @@ def _bindings(nb: Notebook) -> tuple[dict[str, str], set[str]]:
         for node in tree.body:
             if isinstance(node, ast.Import):
                 for alias in node.names:
-                    imports[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+                    imports[alias.asname or alias.name.split(".")[0]] = (
+                        alias.name if alias.asname else alias.name.split(".")[0]
+                    )
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 names.add(node.name)
             elif isinstance(node, ast.ImportFrom):
@@ -124,14 +136,17 @@ Restorer = Callable[[Notebook, Reference], Restoration]
 
 def submission_key(content: bytes, reference: Reference, limits: Limits) -> str:
     digest = hashlib.sha256()
-    for part in (GRADER_VERSION.encode(), reference.digest.encode(), json.dumps(limits.outcome_key(), sort_keys=True).encode()):
+    for part in (
+        GRADER_VERSION.encode(),
+        reference.digest.encode(),
+        json.dumps(limits.outcome_key(), sort_keys=True).encode(),
+    ):
         digest.update(part + b"\0")
     digest.update(content)
     return digest.hexdigest()
 
 
-def prepare(submission: Submission, reference: Reference, limits: Limits,
-            restorer: Restorer | None = None) -> Prepared:
+def prepare(submission: Submission, reference: Reference, limits: Limits, restorer: Restorer | None = None) -> Prepared:
     """Parse one submission (never run it) and restore its locked cells."""
     content = submission.read_bytes()
     key = submission_key(content, reference, limits)
@@ -269,12 +284,29 @@ class Supervision:
         return [t for t in self.reference.tests if t.name not in self.results]
 
     def job(self, key: bytes) -> bytes:
-        cells = [{"index": c.index, "source": c.source, "first_line": c.first_line, "header_line": c.header_line,
-                  "protected": is_protected(c)} for c in self.nb.code_cells]
+        cells = [
+            {
+                "index": c.index,
+                "source": c.source,
+                "first_line": c.first_line,
+                "header_line": c.header_line,
+                "protected": is_protected(c),
+            }
+            for c in self.nb.code_cells
+        ]
         tests = [{"name": t.name, "cell": self.cell_of.get(t.grade_id, -1)} for t in self.reference.tests]
-        job = {"key": key.hex(), "path": str(self.nb.path), "fmt": self.nb.fmt, "cells": cells, "tests": tests,
-               "done": sorted(self.results), "skip": sorted(self.skip), "test_seconds": self.limits.test_seconds,
-               "imports": self.reference.imports, "reference_names": sorted(self.reference.names)}
+        job = {
+            "key": key.hex(),
+            "path": str(self.nb.path),
+            "fmt": self.nb.fmt,
+            "cells": cells,
+            "tests": tests,
+            "done": sorted(self.results),
+            "skip": sorted(self.skip),
+            "test_seconds": self.limits.test_seconds,
+            "imports": self.reference.imports,
+            "reference_names": sorted(self.reference.names),
+        }
         return json.dumps(job).encode()
 
     def cpu_budget(self, now: float) -> float:
@@ -320,8 +352,16 @@ class Supervision:
             return
         test = self._expected(record["t"])
         outcome = PASSED if record["ok"] is True else FAILED
-        self.results[test.name] = TestResult(test.name, test.grade_id, test.points, outcome, record.get("reason", ""),
-                                             str(record.get("msg", "")), test.hidden, float(record.get("s", 0.0)))
+        self.results[test.name] = TestResult(
+            test.name,
+            test.grade_id,
+            test.points,
+            outcome,
+            record.get("reason", ""),
+            str(record.get("msg", "")),
+            test.hidden,
+            float(record.get("s", 0.0)),
+        )
         launch.position = None
 
     def _expected(self, name: str) -> ExpectedTest:
@@ -351,8 +391,11 @@ class Supervision:
     def on_launch_end(self, launch: Launch, now: float) -> bool:
         """Record how the worker ended; True if another worker should continue."""
         if launch.forged:
-            self._fail_all("forged-result", f"the submission wrote to the grader's result channel ({launch.forged}); "
-                           "every test of this submission fails.")
+            self._fail_all(
+                "forged-result",
+                f"the submission wrote to the grader's result channel ({launch.forged}); "
+                "every test of this submission fails.",
+            )
             return False
         if launch.done:
             self._fail_pending("missing", "the worker finished without reporting this test")
@@ -371,17 +414,26 @@ class Supervision:
             return False
         out_of_time = now - self.first_start >= self.limits.submission_seconds
         if out_of_time or self.launches >= self.limits.max_launches:
-            why = ("submission-timeout", f"the submission used its {self.limits.submission_seconds:g} s") if out_of_time else \
-                  ("not-run", f"the worker died {self.launches} times ({message}); no more restarts")
+            why = (
+                ("submission-timeout", f"the submission used its {self.limits.submission_seconds:g} s")
+                if out_of_time
+                else ("not-run", f"the worker died {self.launches} times ({message}); no more restarts")
+            )
             self._fail_pending(*why)
             return False
-        self.flags.append(Flag("restarted", f"worker {self.launches} ended ({message}); restarted for the remaining tests"))
+        self.flags.append(
+            Flag("restarted", f"worker {self.launches} ended ({message}); restarted for the remaining tests")
+        )
         return True
 
     def _death(self, launch: Launch) -> tuple[str, str]:
         status = launch.status or 0
         if launch.kill_reason:
-            limit = self.limits.submission_seconds if launch.kill_reason == "submission-timeout" else self.limits.test_seconds
+            limit = (
+                self.limits.submission_seconds
+                if launch.kill_reason == "submission-timeout"
+                else self.limits.test_seconds
+            )
             return launch.kill_reason, f"stopped after {limit:g} s (an infinite loop, or far too slow)"
         if os.WIFSIGNALED(status):
             signum = os.WTERMSIG(status)
@@ -416,16 +468,33 @@ class Supervision:
         sub = self.prepared.submission
         for stream, dropped in self.dropped.items():
             if dropped:
-                self.flags.append(Flag("output-truncated", f"{stream}: {dropped} bytes past the first {self.limits.output_bytes} dropped"))
+                self.flags.append(
+                    Flag(
+                        "output-truncated",
+                        f"{stream}: {dropped} bytes past the first {self.limits.output_bytes} dropped",
+                    )
+                )
         tests = [self.results[t.name] for t in self.reference.tests]
-        return SubmissionResult(sub.student, sub.relative, self.reference.module.slug, self.prepared.key, tests, self.flags,
-                                self.output["stdout"].decode(errors="replace"), self.output["stderr"].decode(errors="replace"),
-                                self.launches, round(seconds, 3))
+        return SubmissionResult(
+            sub.student,
+            sub.relative,
+            self.reference.module.slug,
+            self.prepared.key,
+            tests,
+            self.flags,
+            self.output["stdout"].decode(errors="replace"),
+            self.output["stderr"].decode(errors="replace"),
+            self.launches,
+            round(seconds, 3),
+        )
 
 
 def unreadable_result(prepared: Prepared, reference: Reference) -> SubmissionResult:
     sub = prepared.submission
-    tests = [TestResult(t.name, t.grade_id, t.points, FAILED, "unreadable", prepared.problem, t.hidden) for t in reference.tests]
+    tests = [
+        TestResult(t.name, t.grade_id, t.points, FAILED, "unreadable", prepared.problem, t.hidden)
+        for t in reference.tests
+    ]
     return SubmissionResult(sub.student, sub.relative, reference.module.slug, prepared.key, tests)
 
 
@@ -445,11 +514,20 @@ def default_workers() -> int:
 class Engine:
     """Grades prepared submissions with ``workers`` sandboxed processes at a time."""
 
-    def __init__(self, reference: Reference, limits: Limits, store: ResultStore, workers: int | None = None,
-                 progress: Progress | None = None, fresh: bool = False) -> None:
+    def __init__(
+        self,
+        reference: Reference,
+        limits: Limits,
+        store: ResultStore,
+        workers: int | None = None,
+        progress: Progress | None = None,
+        fresh: bool = False,
+    ) -> None:
         if not hasattr(os, "pidfd_open") or not hasattr(os, "memfd_create"):
-            raise GradingError("fast grading needs Linux 5.3 or newer (pidfd, memfd); on other systems use "
-                               "'tito nbgrader autograde', which runs nbgrader's own (slower) autograder.")
+            raise GradingError(
+                "fast grading needs Linux 5.3 or newer (pidfd, memfd); on other systems use "
+                "'tito nbgrader autograde', which runs nbgrader's own (slower) autograder."
+            )
         self.reference = reference
         self.limits = limits
         self.store = store
@@ -553,9 +631,13 @@ class _Loop:
             sup.first_start = now
         sup.launches += 1
         key = secrets.token_bytes(16)
-        limits = {"memory_mib": sup.limits.memory_mib, "cpu_seconds": sup.cpu_budget(now), "file_mib": sup.limits.file_mib}
+        limits = {
+            "memory_mib": sup.limits.memory_mib,
+            "cpu_seconds": sup.cpu_budget(now),
+            "file_mib": sup.limits.file_mib,
+        }
         fds = self.server.launch(self.next_id, sup.job(key), sup.workdir, limits)
-        launch = Launch(self.next_id, key, dict(zip(fds, ("result", "stdout", "stderr"))), now)
+        launch = Launch(self.next_id, key, dict(zip(fds, ("result", "stdout", "stderr"), strict=True)), now)
         for fd in fds:
             self.selector.register(fd, selectors.EVENT_READ, ("pipe", self.next_id))
         self.active[self.next_id] = (sup, launch)
@@ -621,8 +703,14 @@ class _Loop:
             del self.active[launch_id]
             if launch.pidfd is not None:
                 os.close(launch.pidfd)
-            if launch.records == 0 and os.WIFEXITED(launch.status or 0) and os.WEXITSTATUS(launch.status or 0) in (70, 71):
-                raise GradingError(f"a grading worker failed to start: {bytes(sup.output['stderr']).decode(errors='replace')[-2000:]}")
+            if (
+                launch.records == 0
+                and os.WIFEXITED(launch.status or 0)
+                and os.WEXITSTATUS(launch.status or 0) in (70, 71)
+            ):
+                raise GradingError(
+                    f"a grading worker failed to start: {bytes(sup.output['stderr']).decode(errors='replace')[-2000:]}"
+                )
             now = time.monotonic()
             if sup.on_launch_end(launch, now):
                 self._start(sup)
@@ -648,10 +736,8 @@ class _Loop:
 def _kill(launch: Launch) -> None:
     if launch.pidfd is None:
         return
-    try:
+    with contextlib.suppress(ProcessLookupError):  # already gone
         signal.pidfd_send_signal(launch.pidfd, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _copy_student_folder(submission: Submission, workdir: str) -> None:

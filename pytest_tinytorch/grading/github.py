@@ -48,7 +48,11 @@ def read_report(path: str | Path) -> list[Outcome]:
         if problem is not None:
             text = (problem.get("message") or "") + "\n" + (problem.text or "")
         file, line, cell = _place(text.strip(), case)
-        outcomes.append(Outcome(case.get("name", "?"), points, 0.0 if problem is not None else points, text.strip(), file, line, cell))
+        outcomes.append(
+            Outcome(
+                case.get("name", "?"), points, 0.0 if problem is not None else points, text.strip(), file, line, cell
+            )
+        )
     return outcomes
 
 
@@ -72,8 +76,11 @@ def summary_markdown(outcomes: list[Outcome]) -> str:
         lines.append(f"| `{o.name}` | {o.earned:g} / {o.points:g} | {'passed' if not o.failure else 'failed'} |")
     failed = [o for o in outcomes if o.failure]
     if failed:
-        lines += ["", "Failures are annotated on your code in the *Files changed* / *Annotations* view. "
-                  "Run them yourself with `pytest --tinytorch-module NN -x`."]
+        lines += [
+            "",
+            "Failures are annotated on your code in the *Files changed* / *Annotations* view. "
+            "Run them yourself with `pytest --tinytorch-module NN -x`.",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -86,7 +93,7 @@ def _escape_property(text: str) -> str:
     return _escape(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def annotations(outcomes: list[Outcome]) -> list[str]:
+def annotation_commands(outcomes: list[Outcome]) -> list[str]:
     commands = []
     for o in outcomes:
         if not o.failure:
@@ -105,15 +112,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     report = Path(argv[0])
     if not report.is_file():
-        print(f"::error title=No test report::{report} was not written; did the pytest step run? "
-              "(it needs --junitxml=" + str(report) + ")")
+        print(
+            f"::error title=No test report::{report} was not written; did the pytest step run? "
+            "(it needs --junitxml=" + str(report) + ")"
+        )
         return 1
     outcomes = read_report(report)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as handle:
             handle.write(summary_markdown(outcomes))
-    for command in annotations(outcomes):
+    for command in annotation_commands(outcomes):
         print(command)
     earned, total = sum(o.earned for o in outcomes), sum(o.points for o in outcomes)
     print(f"TinyTorch points: {earned:g} / {total:g}")

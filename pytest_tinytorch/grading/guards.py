@@ -44,14 +44,35 @@ HELPERS = ("__tt_cmp__", "__tt_truth__", "__tt_all__", "__tt_any__", "__tt_isins
 # Modules whose functions decide comparisons.  Not ``warnings`` or ``sys``: replacing
 # ``warnings.showwarning`` or ``sys.stdout`` is something honest code does.
 # ``json``, ``hmac``, ``ast``, ``signal``: the harness itself parses, signs and times with them.
-PROTECTED_MODULES = ("builtins", "math", "operator", "functools", "itertools", "numbers", "copy", "ast", "json",
-                     "json.encoder", "json.decoder", "hmac", "hashlib", "signal")
+PROTECTED_MODULES = (
+    "builtins",
+    "math",
+    "operator",
+    "functools",
+    "itertools",
+    "numbers",
+    "copy",
+    "ast",
+    "json",
+    "json.encoder",
+    "json.decoder",
+    "hmac",
+    "hashlib",
+    "signal",
+)
 PROTECTED_PREFIXES = ("pytest_tinytorch",)
 # NumPy: its public modules (what tests reach as np.x, np.testing.x, np.random.x) and the
 # private modules its comparison functions look their helpers up in.  Not all 89 of its
 # modules: checking every one before and after each test would cost more than the test.
-NUMPY_INTERNALS = ("numpy.testing._private.utils", "numpy._core.numeric", "numpy._core.fromnumeric",
-                   "numpy._core._methods", "numpy._core.multiarray", "numpy._core.umath", "numpy.random._pickle")
+NUMPY_INTERNALS = (
+    "numpy.testing._private.utils",
+    "numpy._core.numeric",
+    "numpy._core.fromnumeric",
+    "numpy._core._methods",
+    "numpy._core.multiarray",
+    "numpy._core.umath",
+    "numpy.random._pickle",
+)
 _MISSING = object()
 
 
@@ -73,9 +94,10 @@ def _numpy_plain_types() -> tuple[frozenset[type], frozenset[type]]:
     import numpy as np
 
     def subclasses(cls: type) -> set[type]:
-        found = {cls}
-        for sub in cls.__subclasses__():
-            found |= subclasses(sub)
+        found: set[type] = {cls}
+        children: list[type] = type.__subclasses__(cls)
+        for child in children:
+            found |= subclasses(child)
         return found
 
     scalars = {t for t in subclasses(np.generic) if t.__module__.startswith("numpy")}
@@ -88,7 +110,9 @@ def make_is_plain() -> Callable[[Any], bool]:
     import numpy as np
 
     exact_type, len_ = type, len
-    scalars = frozenset({bool, int, float, complex, str, bytes, type(None), type(Ellipsis), range, slice}) | _stdlib_values()
+    scalars = (
+        frozenset({bool, int, float, complex, str, bytes, type(None), type(Ellipsis), range, slice}) | _stdlib_values()
+    )
     np_scalars, np_dtypes = _numpy_plain_types()
     ndarray, object_kind = np.ndarray, "O"
     sequences = frozenset({tuple, list, set, frozenset, collections.deque})
@@ -147,8 +171,14 @@ def safe_repr(value: Any, limit: int = 200) -> str:
 
 
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
-    ">=": operator.ge, "in": lambda a, b: operator.contains(b, a), "not in": lambda a, b: not operator.contains(b, a),
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "in": lambda a, b: operator.contains(b, a),
+    "not in": lambda a, b: not operator.contains(b, a),
 }
 
 
@@ -179,7 +209,7 @@ def make_helpers(is_plain: Callable[[Any], bool]) -> tuple[dict[str, Callable[..
             return truth_of(operators["=="](a, b))
         kind = type_(a)
         if depth < 32 and kind is type_(b) and kind in (list, tuple):
-            return len(a) == len(b) and all(equal(x, y, depth + 1) for x, y in zip(a, b))
+            return len(a) == len(b) and all(equal(x, y, depth + 1) for x, y in zip(a, b, strict=True))
         if depth < 32 and kind is type_(b) is dict and is_plain(list(a)) and is_plain(list(b)):
             return a.keys() == b.keys() and all(equal(a[key], b[key], depth + 1) for key in a)
         raise untrusted(a if not is_plain(a) else b, "compared (==)")
@@ -235,15 +265,30 @@ def make_helpers(is_plain: Callable[[Any], bool]) -> tuple[dict[str, Callable[..
     def isinstance_(obj: Any, classinfo: Any) -> bool:
         return issubclass_(type_(obj), classinfo)  # the real type: a __class__ property cannot fake it
 
-    helpers = {"__tt_cmp__": compare, "__tt_truth__": truth, "__tt_all__": all_, "__tt_any__": any_,
-               "__tt_isinstance__": isinstance_}
+    helpers: dict[str, Callable[..., Any]] = {
+        "__tt_cmp__": compare,
+        "__tt_truth__": truth,
+        "__tt_all__": all_,
+        "__tt_any__": any_,
+        "__tt_isinstance__": isinstance_,
+    }
     return helpers, state
 
 
 # --- rewriting the instructor's asserts ----------------------------------------------
 
-_OP_NAMES = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
-             ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
+_OP_NAMES = {
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+    ast.In: "in",
+    ast.NotIn: "not in",
+}
 
 
 class _TrustAsserts(ast.NodeTransformer):
@@ -276,9 +321,14 @@ class _TrustAsserts(ast.NodeTransformer):
 
     @staticmethod
     def _is_all_any(expr: ast.expr) -> bool:
-        return (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id in ("all", "any")
-                and len(expr.args) == 1 and not expr.keywords
-                and isinstance(expr.args[0], (ast.GeneratorExp, ast.ListComp, ast.SetComp)))
+        return (
+            isinstance(expr, ast.Call)
+            and isinstance(expr.func, ast.Name)
+            and expr.func.id in ("all", "any")
+            and len(expr.args) == 1
+            and not expr.keywords
+            and isinstance(expr.args[0], (ast.GeneratorExp, ast.ListComp, ast.SetComp))
+        )
 
     @staticmethod
     def _call(name: str, args: list[ast.expr], where: ast.expr) -> ast.expr:
@@ -294,8 +344,16 @@ def trust_asserts(tree: ast.Module) -> ast.Module:
 # --- trusted NumPy comparisons ---------------------------------------------------------
 
 NUMPY_COMPARISONS = ("allclose", "isclose", "array_equal", "array_equiv")
-TESTING_COMPARISONS = ("assert_allclose", "assert_array_equal", "assert_array_almost_equal", "assert_almost_equal",
-                       "assert_equal", "assert_array_less", "assert_approx_equal", "assert_array_almost_equal_nulp")
+TESTING_COMPARISONS = (
+    "assert_allclose",
+    "assert_array_equal",
+    "assert_array_almost_equal",
+    "assert_almost_equal",
+    "assert_equal",
+    "assert_array_less",
+    "assert_approx_equal",
+    "assert_array_almost_equal_nulp",
+)
 
 
 def install_trusted_numpy(is_plain: Callable[[Any], bool]) -> None:
@@ -373,8 +431,10 @@ class Baseline:
                 namespace = vars(module)
                 entries.append((name, namespace, _protectable(namespace)))
                 if not name.startswith("numpy"):  # NumPy's Python classes are not what tests compare with
-                    entries += [(f"{name}.{klass.__name__}", klass, _protectable(vars(klass)))
-                                for klass in _own_python_classes(module)]
+                    entries += [
+                        (f"{name}.{klass.__name__}", klass, _protectable(vars(klass)))
+                        for klass in _own_python_classes(module)
+                    ]
         return cls(entries, modules)
 
     def make_restorer(self, core_only: bool = False) -> Callable[[], list[str]]:
@@ -403,7 +463,7 @@ class Baseline:
                         continue
                 except KeyError:  # something was deleted: the slow path below finds it
                     pass
-                for attr, original in zip(keys, originals):
+                for attr, original in zip(keys, originals, strict=True):
                     if namespace.get(attr, missing) is not original:
                         if type_(owner) is dict_:
                             owner[attr] = original
@@ -416,7 +476,9 @@ class Baseline:
 
 
 def _is_core(label: str) -> bool:
-    return label.split(".")[0] in ("builtins", "json", "hmac", "hashlib") or label == "pytest_tinytorch.grading.protocol"
+    return (
+        label.split(".")[0] in ("builtins", "json", "hmac", "hashlib") or label == "pytest_tinytorch.grading.protocol"
+    )
 
 
 def _is_protected_module(name: str) -> bool:
@@ -451,8 +513,14 @@ def _worth_protecting(value: Any) -> bool:
 class NamespaceGuard:
     """Keeps the names the instructor's cells bound, and the builtins/modules they use, genuine."""
 
-    def __init__(self, namespace: dict[str, Any], baseline: Baseline, imports: dict[str, str],
-                 reference_names: frozenset[str], used_names: frozenset[str]) -> None:
+    def __init__(
+        self,
+        namespace: dict[str, Any],
+        baseline: Baseline,
+        imports: dict[str, str],
+        reference_names: frozenset[str],
+        used_names: frozenset[str],
+    ) -> None:
         self.namespace = namespace
         self.builtins = vars(builtins)
         self.modules = baseline.modules
@@ -522,25 +590,56 @@ class NamespaceGuard:
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _PATH_EVENTS = {  # event -> indexes of the path arguments that get changed
-    "os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.rename": (0, 1), "os.link": (1,),
-    "os.symlink": (1,), "os.chmod": (0,), "os.chown": (0,), "os.truncate": (0,), "os.utime": (0,),
-    "shutil.rmtree": (0,), "shutil.copyfile": (1,), "shutil.copytree": (1,), "shutil.move": (0, 1),
-    "os.setxattr": (0,), "os.removexattr": (0,),
+    "os.remove": (0,),
+    "os.rmdir": (0,),
+    "os.mkdir": (0,),
+    "os.rename": (0, 1),
+    "os.link": (1,),
+    "os.symlink": (1,),
+    "os.chmod": (0,),
+    "os.chown": (0,),
+    "os.truncate": (0,),
+    "os.utime": (0,),
+    "shutil.rmtree": (0,),
+    "shutil.copyfile": (1,),
+    "shutil.copytree": (1,),
+    "shutil.move": (0, 1),
+    "os.setxattr": (0,),
+    "os.removexattr": (0,),
 }
-_PROCESS_EVENTS = frozenset({"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
-                             "os.forkpty", "os.startfile", "pty.spawn"})
+_PROCESS_EVENTS = frozenset(
+    {
+        "subprocess.Popen",
+        "os.system",
+        "os.exec",
+        "os.posix_spawn",
+        "os.spawn",
+        "os.fork",
+        "os.forkpty",
+        "os.startfile",
+        "pty.spawn",
+    }
+)
 _NETWORK_EVENTS = frozenset({"socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg"})
-_INTROSPECTION_EVENTS = frozenset({"sys.settrace", "sys.setprofile", "gc.get_objects", "gc.get_referrers",
-                                   "gc.get_referents", "sys._current_frames"})
+_INTROSPECTION_EVENTS = frozenset(
+    {"sys.settrace", "sys.setprofile", "gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys._current_frames"}
+)
 _CODE_ATTRIBUTES = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
 
 
-def install_audit_hook(workdir: str, report: Callable[[str, str], None],
-                       is_protected_function: Callable[[Any], bool]) -> None:
+def install_audit_hook(
+    workdir: str, report: Callable[[str, str], None], is_protected_function: Callable[[Any], bool]
+) -> None:
     """Refuse (and report) what a submission has no business doing while it is graded."""
     realpath, fspath, sep = os.path.realpath, os.fsdecode, os.sep
     home = realpath(workdir)
-    watched = frozenset(_PATH_EVENTS) | _PROCESS_EVENTS | _NETWORK_EVENTS | _INTROSPECTION_EVENTS | {"open", "object.__setattr__"}
+    watched = (
+        frozenset(_PATH_EVENTS)
+        | _PROCESS_EVENTS
+        | _NETWORK_EVENTS
+        | _INTROSPECTION_EVENTS
+        | {"open", "object.__setattr__"}
+    )
     busy = [False]
 
     def outside(path: Any) -> bool:
@@ -577,8 +676,11 @@ def install_audit_hook(workdir: str, report: Callable[[str, str], None],
             elif event in _INTROSPECTION_EVENTS:
                 refuse("introspection", f"{event}", RuntimeError)
             elif args[1] in _CODE_ATTRIBUTES and is_protected_function(args[0]):
-                refuse("test-rebound", f"setting {args[1]} of the instructor's function {getattr(args[0], '__name__', '?')}",
-                       RuntimeError)
+                refuse(
+                    "test-rebound",
+                    f"setting {args[1]} of the instructor's function {getattr(args[0], '__name__', '?')}",
+                    RuntimeError,
+                )
         finally:
             busy[0] = False
 

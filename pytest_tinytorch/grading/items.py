@@ -45,8 +45,11 @@ PLAN = pytest.StashKey[Plan]()
 def plan_for(config: pytest.Config) -> Plan:
     if PLAN not in config.stash:
         settings = config.stash[GRADING]
-        limits = Limits(test_seconds=settings.test_seconds, submission_seconds=settings.submission_seconds,
-                        memory_mib=settings.memory_mib)
+        limits = Limits(
+            test_seconds=settings.test_seconds,
+            submission_seconds=settings.submission_seconds,
+            memory_mib=settings.memory_mib,
+        )
         reference = Reference.load(settings.module)
         engine = Engine(reference, limits, ResultStore(settings.output), settings.workers, fresh=settings.fresh)
         plan = Plan(settings, reference, limits, engine)
@@ -103,7 +106,9 @@ class SubmissionFile(pytest.File):
     def _restore_through_hook(self, nb: Notebook, reference: Reference) -> Restoration:
         # config.hook, not self.ihook: no conftest.py is ever loaded for the submissions
         # folder, so a path-scoped proxy would hide the instructor's own (rootdir) conftests.
-        restored = self.config.hook.pytest_tinytorch_prepare_notebook(config=self.config, notebook=nb, module=reference.module)
+        restored = self.config.hook.pytest_tinytorch_prepare_notebook(
+            config=self.config, notebook=nb, module=reference.module
+        )
         flags = self.config.stash[RESTORED].pop(str(nb.path), ())
         return Restoration(restored or nb, tuple(flags))
 
@@ -182,7 +187,7 @@ def _write_outputs(plan: Plan, results: list[SubmissionResult]) -> None:
     from pytest_tinytorch.grading.reports import write_reports
 
     plan.written = write_reports(plan.settings.output, plan.settings.module.slug, plan.reference.notebook, results)
-    if plan.gradebook is not None:
+    if plan.gradebook is not None and plan.settings.gradebook is not None:
         plan.gradebook_rows = plan.gradebook.finish(results)
         plan.gradebook = None
         plan.written["gradebook"] = plan.settings.gradebook
@@ -197,11 +202,19 @@ def summary_lines(config: pytest.Config) -> list[str]:
     plan = config.stash[PLAN]
     results = list(plan.results.values())
     graded = sum(not r.cached for r in results)
-    lines = [f"{len(results)} submissions of {plan.settings.module.slug} ({graded} graded, "
-             f"{len(results) - graded} unchanged since the last run)", *score_table(results), ""]
+    lines = [
+        f"{len(results)} submissions of {plan.settings.module.slug} ({graded} graded, "
+        f"{len(results) - graded} unchanged since the last run)",
+        *score_table(results),
+        "",
+    ]
     lines += [f"  {kind:<10} {path}" for kind, path in plan.written.items()]
     sandbox = plan.server.get("sandbox")
     if sandbox:
-        lines.append(f"  sandbox    Landlock ABI {sandbox.get('landlock_abi', 0)}, seccomp {'on' if sandbox.get('seccomp') else 'off'}, "
-                     f"{sandbox.get('address_space_mib')} MiB address space, {sandbox.get('cpu_seconds')} s CPU (docs/grading.md)")
+        lines.append(
+            f"  sandbox    Landlock ABI {sandbox.get('landlock_abi', 0)}, "
+            f"seccomp {'on' if sandbox.get('seccomp') else 'off'}, "
+            f"{sandbox.get('address_space_mib')} MiB address space, "
+            f"{sandbox.get('cpu_seconds')} s CPU (docs/grading.md)"
+        )
     return lines

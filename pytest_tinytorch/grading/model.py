@@ -80,8 +80,12 @@ class Limits:
 
     def outcome_key(self) -> dict[str, Any]:
         """The limits that can change an outcome (they belong in the cache key)."""
-        return {"test_seconds": self.test_seconds, "submission_seconds": self.submission_seconds,
-                "memory_mib": self.memory_mib, "file_mib": self.file_mib}
+        return {
+            "test_seconds": self.test_seconds,
+            "submission_seconds": self.submission_seconds,
+            "memory_mib": self.memory_mib,
+            "file_mib": self.file_mib,
+        }
 
 
 @dataclass(frozen=True)

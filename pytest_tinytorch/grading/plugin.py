@@ -72,31 +72,67 @@ def _seconds(text: str) -> float:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("tinytorch", "TinyTorch course modules")
     group.addoption(
-        "--tinytorch-grade", dest="tinytorch_grade", default=None, metavar="SUBMISSIONS",
+        "--tinytorch-grade",
+        dest="tinytorch_grade",
+        default=None,
+        metavar="SUBMISSIONS",
         help="grade every submission (.ipynb or .py, one per student; nbgrader's submitted/ layout too) in this "
         "folder against --tinytorch-module NN, in sandboxed parallel workers",
     )
-    group.addoption("--tinytorch-grade-output", dest="tinytorch_grade_output", default=None, metavar="DIR",
-                    help="where grades, reports, feedback and resumable results go (default: grades/NN_name)")
-    group.addoption("--tinytorch-grade-workers", dest="tinytorch_grade_workers", default=None, metavar="N",
-                    type=_positive_int("--tinytorch-grade-workers"),
-                    help="submissions graded at once (default: the number of CPU cores)")
-    group.addoption("--tinytorch-grade-submission-timeout", dest="tinytorch_grade_submission_timeout", type=_seconds,
-                    default=DEFAULT_SUBMISSION_SECONDS, metavar="SECONDS",
-                    help=f"wall-clock limit for one submission, restarts included (default {DEFAULT_SUBMISSION_SECONDS:g}); "
-                    "each test is limited by --tinytorch-timeout")
-    group.addoption("--tinytorch-grade-memory", dest="tinytorch_grade_memory", default=DEFAULT_MEMORY_MIB, metavar="MIB",
-                    type=_positive_int("--tinytorch-grade-memory"),
-                    help=f"memory a submission may allocate, in MiB (default {DEFAULT_MEMORY_MIB})")
-    group.addoption("--tinytorch-gradebook", dest="tinytorch_gradebook", default=None, metavar="PATH",
-                    help="also write the grades into this nbgrader gradebook (sqlite), for formgrader and "
-                    "'nbgrader export'; 'none' to skip (default: the course's gradebook when grading its "
-                    "nbgrader submitted/ folder, else none)")
-    group.addoption("--tinytorch-grade-fresh", dest="tinytorch_grade_fresh", action="store_true",
-                    help="regrade everything, ignoring results saved by an earlier run")
-    group.addoption("--tinytorch-restore-locked", dest="tinytorch_restore_locked", action="store_true",
-                    help="run locked cells (tests, given code) from the instructor's copy in modules/, whatever the "
-                    "notebook under test says (grading always does this)")
+    group.addoption(
+        "--tinytorch-grade-output",
+        dest="tinytorch_grade_output",
+        default=None,
+        metavar="DIR",
+        help="where grades, reports, feedback and resumable results go (default: grades/NN_name)",
+    )
+    group.addoption(
+        "--tinytorch-grade-workers",
+        dest="tinytorch_grade_workers",
+        default=None,
+        metavar="N",
+        type=_positive_int("--tinytorch-grade-workers"),
+        help="submissions graded at once (default: the number of CPU cores)",
+    )
+    group.addoption(
+        "--tinytorch-grade-submission-timeout",
+        dest="tinytorch_grade_submission_timeout",
+        type=_seconds,
+        default=DEFAULT_SUBMISSION_SECONDS,
+        metavar="SECONDS",
+        help=f"wall-clock limit for one submission, restarts included (default {DEFAULT_SUBMISSION_SECONDS:g}); "
+        "each test is limited by --tinytorch-timeout",
+    )
+    group.addoption(
+        "--tinytorch-grade-memory",
+        dest="tinytorch_grade_memory",
+        default=DEFAULT_MEMORY_MIB,
+        metavar="MIB",
+        type=_positive_int("--tinytorch-grade-memory"),
+        help=f"memory a submission may allocate, in MiB (default {DEFAULT_MEMORY_MIB})",
+    )
+    group.addoption(
+        "--tinytorch-gradebook",
+        dest="tinytorch_gradebook",
+        default=None,
+        metavar="PATH",
+        help="also write the grades into this nbgrader gradebook (sqlite), for formgrader and "
+        "'nbgrader export'; 'none' to skip (default: the course's gradebook when grading its "
+        "nbgrader submitted/ folder, else none)",
+    )
+    group.addoption(
+        "--tinytorch-grade-fresh",
+        dest="tinytorch_grade_fresh",
+        action="store_true",
+        help="regrade everything, ignoring results saved by an earlier run",
+    )
+    group.addoption(
+        "--tinytorch-restore-locked",
+        dest="tinytorch_restore_locked",
+        action="store_true",
+        help="run locked cells (tests, given code) from the instructor's copy in modules/, whatever the "
+        "notebook under test says (grading always does this)",
+    )
 
 
 @pytest.hookimpl(trylast=True)  # after the main plugin has resolved --tinytorch-module
@@ -123,14 +159,20 @@ def _grading_settings(config: pytest.Config, submissions: Path) -> GradingSettin
         raise pytest.UsageError("--tinytorch-grade runs its own worker pool; drop -n (use --tinytorch-grade-workers N)")
     submissions = (Path.cwd() / submissions).resolve()
     if not submissions.exists():
-        raise pytest.UsageError(f"--tinytorch-grade={str(submissions)!r} does not exist; pass a folder of submissions or one notebook")
+        raise pytest.UsageError(
+            f"--tinytorch-grade={str(submissions)!r} does not exist; pass a folder of submissions or one notebook"
+        )
     module = settings.selected[0]
     output_text = config.getoption("tinytorch_grade_output")
     output = (Path.cwd() / output_text).resolve() if output_text else settings.root / "grades" / module.slug
     return GradingSettings(
-        submissions=submissions, collect_root=submissions if submissions.is_dir() else submissions.parent,
-        module=module, output=output, workers=config.getoption("tinytorch_grade_workers"),
-        test_seconds=settings.timeout or 60.0, submission_seconds=config.getoption("tinytorch_grade_submission_timeout"),
+        submissions=submissions,
+        collect_root=submissions if submissions.is_dir() else submissions.parent,
+        module=module,
+        output=output,
+        workers=config.getoption("tinytorch_grade_workers"),
+        test_seconds=settings.timeout or 60.0,
+        submission_seconds=config.getoption("tinytorch_grade_submission_timeout"),
         memory_mib=config.getoption("tinytorch_grade_memory"),
         gradebook=_gradebook_path(config.getoption("tinytorch_gradebook"), submissions, output),
         fresh=config.getoption("tinytorch_grade_fresh"),
@@ -162,7 +204,9 @@ def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Col
     return SubmissionsDir.from_parent(parent, path=path)
 
 
-def pytest_tinytorch_prepare_notebook(config: pytest.Config, notebook: Notebook, module: ModuleInfo | None) -> Notebook | None:
+def pytest_tinytorch_prepare_notebook(
+    config: pytest.Config, notebook: Notebook, module: ModuleInfo | None
+) -> Notebook | None:
     """Restore locked cells from the instructor's copy (when grading, or with --tinytorch-restore-locked)."""
     wanted = config.stash.get(GRADING, None) is not None or config.getoption("tinytorch_restore_locked")
     if not wanted or module is None or not module.source.is_file():
@@ -175,8 +219,9 @@ def pytest_tinytorch_prepare_notebook(config: pytest.Config, notebook: Notebook,
     config.stash[RESTORED][str(notebook.path)] = restoration.flags
     if config.stash.get(GRADING, None) is None:  # grading reports them itself
         for flag in restoration.flags:
-            warnings.warn_explicit(pytest.PytestWarning(f"{flag.summary}: {flag.detail}"), pytest.PytestWarning,
-                                   str(notebook.path), 1)
+            warnings.warn_explicit(
+                pytest.PytestWarning(f"{flag.summary}: {flag.detail}"), pytest.PytestWarning, str(notebook.path), 1
+            )
     return restoration.notebook
 
 
@@ -230,9 +275,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     grading = config.stash.get(GRADING, None)
     if grading is None:
         return []
-    return [f"tinytorch grading: {grading.submissions} against {grading.module.source} "
-            f"(each test {grading.test_seconds:g} s, each submission {grading.submission_seconds:g} s, "
-            f"{grading.memory_mib} MiB); output {grading.output}"]
+    return [
+        f"tinytorch grading: {grading.submissions} against {grading.module.source} "
+        f"(each test {grading.test_seconds:g} s, each submission {grading.submission_seconds:g} s, "
+        f"{grading.memory_mib} MiB); output {grading.output}"
+    ]
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

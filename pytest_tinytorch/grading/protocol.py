@@ -75,7 +75,7 @@ class Decoder:
         return record
 
 
-def make_writer(fd: int, key: bytes, write: Callable[[int, bytes], int]) -> Callable[[dict[str, Any]], None]:
+def make_writer(fd: int, key: bytes, write: Callable[[int, Any], int]) -> Callable[[dict[str, Any]], None]:
     """A function that sends one record; ``write`` is ``os.write`` captured before student code ran.
 
     The key and the counter live in this closure only.
@@ -87,6 +87,6 @@ def make_writer(fd: int, key: bytes, write: Callable[[int, bytes], int]) -> Call
         counter[0] += 1
         view = memoryview(data)
         while view:
-            view = view[write(fd, view):]
+            view = view[write(fd, view) :]
 
     return send

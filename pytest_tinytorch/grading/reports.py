@@ -80,10 +80,16 @@ def student_message(test: TestResult, hidden: frozenset[str]) -> str:
 
 
 def grades_json(module: str, results: list[SubmissionResult]) -> str:
-    tests = [{"name": t.name, "grade_id": t.grade_id, "points": t.max_points, "hidden": t.hidden}
-             for t in (results[0].tests if results else [])]
-    data = {"module": module, "max_score": results[0].max_score if results else 0, "tests": tests,
-            "students": [result.to_json() for result in results]}
+    tests = [
+        {"name": t.name, "grade_id": t.grade_id, "points": t.max_points, "hidden": t.hidden}
+        for t in (results[0].tests if results else [])
+    ]
+    data = {
+        "module": module,
+        "max_score": results[0].max_score if results else 0,
+        "tests": tests,
+        "students": [result.to_json() for result in results],
+    }
     return json.dumps(data, indent=1) + "\n"
 
 
@@ -105,24 +111,60 @@ def tests_csv(results: list[SubmissionResult]) -> str:
     writer.writerow(["student", "test", "grade_id", "points", "max_points", "outcome", "reason", "hidden"])
     for r in results:
         for t in r.tests:
-            writer.writerow([r.student, t.name, t.grade_id, _fmt(t.points), _fmt(t.max_points), t.outcome, t.reason,
-                             "yes" if t.hidden else "no"])
+            writer.writerow(
+                [
+                    r.student,
+                    t.name,
+                    t.grade_id,
+                    _fmt(t.points),
+                    _fmt(t.max_points),
+                    t.outcome,
+                    t.reason,
+                    "yes" if t.hidden else "no",
+                ]
+            )
     return buffer.getvalue()
 
 
 def junit_xml(module: str, results: list[SubmissionResult]) -> str:
     failures = sum(not t.passed for r in results for t in r.tests)
-    root = ET.Element("testsuites", name=f"tinytorch grading {module}", tests=str(sum(len(r.tests) for r in results)),
-                      failures=str(failures))
+    root = ET.Element(
+        "testsuites",
+        name=f"tinytorch grading {module}",
+        tests=str(sum(len(r.tests) for r in results)),
+        failures=str(failures),
+    )
     for r in results:
-        suite = ET.SubElement(root, "testsuite", name=r.student, tests=str(len(r.tests)),
-                              failures=str(sum(not t.passed for t in r.tests)), time=f"{r.seconds:.3f}")
-        _properties(suite, {"score": _fmt(r.score), "max_score": _fmt(r.max_score), "file": r.path,
-                            "tampered": str(r.tampered).lower()})
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=r.student,
+            tests=str(len(r.tests)),
+            failures=str(sum(not t.passed for t in r.tests)),
+            time=f"{r.seconds:.3f}",
+        )
+        _properties(
+            suite,
+            {
+                "score": _fmt(r.score),
+                "max_score": _fmt(r.max_score),
+                "file": r.path,
+                "tampered": str(r.tampered).lower(),
+            },
+        )
         for t in r.tests:
-            case = ET.SubElement(suite, "testcase", classname=f"{module}.{r.student}", name=t.name, time=f"{t.seconds:.3f}")
-            _properties(case, {"grade_id": t.grade_id, "points": _fmt(t.points), "max_points": _fmt(t.max_points),
-                               "hidden": str(t.hidden).lower()})
+            case = ET.SubElement(
+                suite, "testcase", classname=f"{module}.{r.student}", name=t.name, time=f"{t.seconds:.3f}"
+            )
+            _properties(
+                case,
+                {
+                    "grade_id": t.grade_id,
+                    "points": _fmt(t.points),
+                    "max_points": _fmt(t.max_points),
+                    "hidden": str(t.hidden).lower(),
+                },
+            )
             if not t.passed:
                 failure = ET.SubElement(case, "failure", type=t.reason, message=REASONS.get(t.reason, t.reason))
                 failure.text = t.message
@@ -140,26 +182,47 @@ def _properties(parent: ET.Element, values: dict[str, str]) -> None:
 
 
 def gradescope_json(result: SubmissionResult, hidden: frozenset[str]) -> str:
-    tests = [{"name": t.name, "score": t.points, "max_score": t.max_points,
-              "status": "passed" if t.passed else "failed",
-              "output": student_message(t, hidden), "visibility": "after_published" if t.hidden else "visible"}
-             for t in result.tests]
+    tests = [
+        {
+            "name": t.name,
+            "score": t.points,
+            "max_score": t.max_points,
+            "status": "passed" if t.passed else "failed",
+            "output": student_message(t, hidden),
+            "visibility": "after_published" if t.hidden else "visible",
+        }
+        for t in result.tests
+    ]
     notes = [f"{f.summary}: {redact(f.detail, hidden)}" for f in result.flags if f.tamper]
     data = {"score": result.score, "output": "\n".join(notes), "tests": tests}
     return json.dumps(data, indent=1) + "\n"
 
 
 def feedback_markdown(module: str, result: SubmissionResult, hidden: frozenset[str]) -> str:
-    lines = [f"# {module}: {_fmt(result.score)} / {_fmt(result.max_score)} points", "",
-             "| test | points | result |", "|---|---|---|"]
+    lines = [
+        f"# {module}: {_fmt(result.score)} / {_fmt(result.max_score)} points",
+        "",
+        "| test | points | result |",
+        "|---|---|---|",
+    ]
     for t in result.tests:
         outcome = "passed" if t.passed else REASONS.get(t.reason, t.reason)
-        lines.append(f"| `{t.name}`{' (hidden checks)' if t.hidden else ''} | {_fmt(t.points)} / {_fmt(t.max_points)} | {outcome} |")
+        lines.append(
+            f"| `{t.name}`{' (hidden checks)' if t.hidden else ''} "
+            f"| {_fmt(t.points)} / {_fmt(t.max_points)} | {outcome} |"
+        )
     failed = [t for t in result.tests if not t.passed]
     if failed:
         lines += ["", "## What failed"]
         for t in failed:
-            lines += ["", f"### `{t.name}` ({_fmt(t.points)} / {_fmt(t.max_points)})", "", "```", student_message(t, hidden), "```"]
+            lines += [
+                "",
+                f"### `{t.name}` ({_fmt(t.points)} / {_fmt(t.max_points)})",
+                "",
+                "```",
+                student_message(t, hidden),
+                "```",
+            ]
     if result.flags:
         lines += ["", "## Notes from the grader", ""]
         lines += [f"- {f.summary}: {redact(f.detail, hidden)}" for f in result.flags]
@@ -186,8 +249,14 @@ def write_reports(output: Path, module: str, reference: Notebook, results: list[
     # a class's hundreds of files from taking seconds.
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(lambda item: atomic_write_text(*item), files.items()))
-    return {"json": output / "grades.json", "csv": output / "grades.csv", "tests_csv": output / "tests.csv",
-            "junit": output / "junit.xml", "gradescope": output / "gradescope", "feedback": output / "feedback"}
+    return {
+        "json": output / "grades.json",
+        "csv": output / "grades.csv",
+        "tests_csv": output / "tests.csv",
+        "junit": output / "junit.xml",
+        "gradescope": output / "gradescope",
+        "feedback": output / "feedback",
+    }
 
 
 def score_table(results: Iterable[SubmissionResult]) -> list[str]:

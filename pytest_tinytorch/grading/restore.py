@@ -58,6 +58,13 @@ def without_hidden_tests(source: str) -> str:
     return "\n".join(kept)
 
 
+def _grade_id(cell: Cell) -> str:
+    """The grade_id of a cell known to have one (every protected cell does)."""
+    if cell.grade_id is None:
+        raise ValueError(f"cell {cell.index} has no grade_id")
+    return cell.grade_id
+
+
 def _normalized(source: str) -> str:
     return "\n".join(line.rstrip() for line in source.strip("\n").splitlines()).strip("\n")
 
@@ -103,30 +110,56 @@ class _Restorer:
         if grade_id in self.protected:
             self._place_protected(cell, self.protected[grade_id])
         elif grade_id in self.ref_meta:
-            self.out.append(dataclasses.replace(cell, metadata={**cell.metadata, "nbgrader": self.ref_meta[grade_id]["nbgrader"]}))
+            self.out.append(
+                dataclasses.replace(cell, metadata={**cell.metadata, "nbgrader": self.ref_meta[grade_id]["nbgrader"]})
+            )
         elif cell.kind == "code" and (stripped := self._stripped_match(cell)) is not None:
-            self.flags.append(Flag("locked-cell-stripped", f"{stripped.grade_id}: the cell at {self.sub.where_cell(cell)} "
-                                   "has no nbgrader metadata but is the instructor's cell"))
+            self.flags.append(
+                Flag(
+                    "locked-cell-stripped",
+                    f"{stripped.grade_id}: the cell at {self.sub.where_cell(cell)} "
+                    "has no nbgrader metadata but is the instructor's cell",
+                )
+            )
             self._emit_reference(stripped, cell)
         elif cell.is_graded or cell.is_locked:
             what = "graded" if cell.is_graded else "locked"
-            self.flags.append(Flag("unknown-graded-cell", f"{self.sub.where_cell(cell)} claims to be {what} "
-                                   f"(grade_id={grade_id!r}) but the instructor's copy has no such cell"))
-            self.out.append(dataclasses.replace(cell, metadata={k: v for k, v in cell.metadata.items() if k != "nbgrader"}))
+            self.flags.append(
+                Flag(
+                    "unknown-graded-cell",
+                    f"{self.sub.where_cell(cell)} claims to be {what} "
+                    f"(grade_id={grade_id!r}) but the instructor's copy has no such cell",
+                )
+            )
+            self.out.append(
+                dataclasses.replace(cell, metadata={k: v for k, v in cell.metadata.items() if k != "nbgrader"})
+            )
         else:
             self.out.append(cell)
 
     def _place_protected(self, cell: Cell, reference: Cell) -> None:
         grade_id = reference.grade_id
         if grade_id in self.placed:
-            self.flags.append(Flag("locked-cell-duplicated", f"{grade_id}: another copy at {self.sub.where_cell(cell)} was dropped"))
+            self.flags.append(
+                Flag("locked-cell-duplicated", f"{grade_id}: another copy at {self.sub.where_cell(cell)} was dropped")
+            )
             return
         if cell.kind != "code" or not matches_reference(cell.source, reference):
-            self.flags.append(Flag("locked-cell-changed", f"{grade_id}: the cell at {self.sub.where_cell(cell)} differs "
-                                   "from the instructor's; the instructor's version ran"))
+            self.flags.append(
+                Flag(
+                    "locked-cell-changed",
+                    f"{grade_id}: the cell at {self.sub.where_cell(cell)} differs "
+                    "from the instructor's; the instructor's version ran",
+                )
+            )
         elif any(cell.nbgrader.get(key) != reference.nbgrader.get(key) for key in _GRADE_KEYS):
-            self.flags.append(Flag("locked-cell-stripped", f"{grade_id}: the cell at {self.sub.where_cell(cell)} lost "
-                                   "part of its nbgrader metadata (grade/locked/points)"))
+            self.flags.append(
+                Flag(
+                    "locked-cell-stripped",
+                    f"{grade_id}: the cell at {self.sub.where_cell(cell)} lost "
+                    "part of its nbgrader metadata (grade/locked/points)",
+                )
+            )
         self._emit_reference(reference, cell)
 
     def _stripped_match(self, cell: Cell) -> Cell | None:
@@ -144,8 +177,10 @@ class _Restorer:
 
     def _emit_reference(self, reference: Cell, at: Cell) -> None:
         """The instructor's cell, at the student's cell's place (index and lines)."""
-        self.placed.add(reference.grade_id)
-        self.out.append(dataclasses.replace(reference, index=at.index, first_line=at.first_line, header_line=at.header_line))
+        self.placed.add(_grade_id(reference))
+        self.out.append(
+            dataclasses.replace(reference, index=at.index, first_line=at.first_line, header_line=at.header_line)
+        )
 
     def _insert_missing(self) -> None:
         next_index = max((c.index for c in self.sub.cells), default=0) + 1
@@ -153,16 +188,22 @@ class _Restorer:
             if reference.grade_id not in self.protected or reference.grade_id in self.placed:
                 continue
             position = self._position_after_predecessor(reference)
-            self.flags.append(Flag("locked-cell-removed", f"{reference.grade_id}: not in the submission; the "
-                                   "instructor's cell was put back"))
-            self.placed.add(reference.grade_id)
+            self.flags.append(
+                Flag(
+                    "locked-cell-removed",
+                    f"{reference.grade_id}: not in the submission; the instructor's cell was put back",
+                )
+            )
+            self.placed.add(_grade_id(reference))
             # Lines past the end of the file: never confused with the student's own lines.
-            restored = dataclasses.replace(reference, index=next_index, first_line=10**6 + next_index * 10**4, header_line=0)
+            restored = dataclasses.replace(
+                reference, index=next_index, first_line=10**6 + next_index * 10**4, header_line=0
+            )
             self.out.insert(position, restored)
             next_index += 1
 
     def _position_after_predecessor(self, reference: Cell) -> int:
-        target = self.ref_order[reference.grade_id]
+        target = self.ref_order[_grade_id(reference)]
         position = 0
         for i, cell in enumerate(self.out):
             if cell.grade_id in self.ref_order and self.ref_order[cell.grade_id] < target:

@@ -21,6 +21,7 @@ still catch the common cases).  All of it is irreversible for the process.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import platform
@@ -46,8 +47,19 @@ _LL_TRUNCATE = 1 << 14  # ABI 3
 _LL_NET_TCP = 1 | 2  # ABI 4: bind, connect
 _LL_SCOPE = 1 | 2  # ABI 6: abstract unix sockets, signals
 
-KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
-            "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE")
+KEEP_ENV = (
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "PYTHONHASHSEED",
+    "PYTHONDONTWRITEBYTECODE",
+)
 
 
 def _libc() -> Any:
@@ -58,10 +70,8 @@ def _libc() -> Any:
 
 def die_with_parent() -> None:
     """Ask the kernel to SIGKILL this process when its parent dies (Linux only)."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: nothing to ask
         _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
 
 
 def landlock_abi() -> int:
@@ -173,7 +183,7 @@ def _seccomp_program(arch: tuple[int | None, ...]) -> list[tuple[int, int, int, 
     """
     audit_arch, fork, vfork, execve, execveat, clone, clone3 = arch
     ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
-    code: list[tuple[int, str | int, str | int, int]] = [
+    code: list[tuple[int, Any, Any, Any]] = [
         (ld, 0, 0, 4),  # seccomp_data.arch
         (jeq, 0, "deny", audit_arch),  # another ABI (e.g. i386 via int 0x80): deny
         (ld, 0, 0, 0),  # seccomp_data.nr

@@ -83,9 +83,13 @@ def _choose(student: str, paths: list[Path], root: Path, module: ModuleInfo) -> 
         notebooks = [p for p in named if p.suffix == ".ipynb"] or named
         if len(notebooks) != 1:
             listing = ", ".join(p.relative_to(root).as_posix() for p in paths)
-            return Submission(student, paths[0], paths[0].relative_to(root).as_posix(),
-                              problem=f"{len(paths)} candidate files ({listing}) and none is unambiguously "
-                              f"{module.name}.ipynb / {module.name}.py; keep one per student.")
+            return Submission(
+                student,
+                paths[0],
+                paths[0].relative_to(root).as_posix(),
+                problem=f"{len(paths)} candidate files ({listing}) and none is unambiguously "
+                f"{module.name}.ipynb / {module.name}.py; keep one per student.",
+            )
         paths = notebooks
     path = paths[0]
     return _checked(Submission(student, path, path.relative_to(root).as_posix()))
@@ -94,7 +98,9 @@ def _choose(student: str, paths: list[Path], root: Path, module: ModuleInfo) -> 
 def _checked(submission: Submission) -> Submission:
     size = submission.path.stat().st_size
     if size > MAX_BYTES:
-        return dataclasses.replace(submission, problem=f"the file is {size / 2**20:.1f} MiB; submissions over "
-                                   f"{MAX_BYTES // 2**20} MiB are not graded (clear the outputs and resubmit).")
+        return dataclasses.replace(
+            submission,
+            problem=f"the file is {size / 2**20:.1f} MiB; submissions over "
+            f"{MAX_BYTES // 2**20} MiB are not graded (clear the outputs and resubmit).",
+        )
     return submission
-

@@ -20,8 +20,13 @@ def eta_text(seconds: float | None) -> str:
 class Progress:
     """Called once per finished submission (cached ones included)."""
 
-    def __init__(self, write_line: Callable[[str], None], rewrite: Callable[[str], None], tty: bool,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        write_line: Callable[[str], None],
+        rewrite: Callable[[str], None],
+        tty: bool,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.write_line = write_line
         self.rewrite = rewrite
         self.tty = tty
@@ -52,10 +57,12 @@ class Progress:
     def bar(self, done: int, total: int) -> str:
         filled = BAR_WIDTH * done // max(total, 1)
         cached = f", {self.cached} unchanged" if self.cached else ""
-        return (f"grading [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{total} submissions"
-                f"{cached}  eta {eta_text(self.eta(done, total))}")
+        return (
+            f"grading [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{total} submissions"
+            f"{cached}  eta {eta_text(self.eta(done, total))}"
+        )
 
     def line(self, result: SubmissionResult, done: int, total: int) -> str:
         how = "unchanged, not regraded" if result.cached else f"{result.seconds:.2f} s"
         tamper = " TAMPERING" if result.tampered else ""
-        return (f"[{done}/{total}] {result.student}: {result.score:g}/{result.max_score:g} ({how}){tamper}")
+        return f"[{done}/{total}] {result.student}: {result.score:g}/{result.max_score:g} ({how}){tamper}"

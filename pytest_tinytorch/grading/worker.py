@@ -17,6 +17,7 @@ never reports (it hung, exited or crashed).  ``__name__`` is not
 from __future__ import annotations
 
 import ast
+import contextlib
 import linecache
 import os
 import signal
@@ -50,7 +51,7 @@ class Trusted:
 
     is_plain: Callable[[Any], bool]
     baseline: guards.Baseline
-    write: Callable[[int, bytes], int] = os.write
+    write: Callable[[int, Any], int] = os.write
     exit: Callable[[int], NoReturn] = os._exit
     clock: Callable[[], float] = time.monotonic
     compile: Callable[..., Any] = compile
@@ -61,8 +62,12 @@ class Trusted:
 
 
 def notebook_from_job(job: dict[str, Any]) -> Notebook:
-    cells = tuple(Cell(index=c["index"], kind="code", source=c["source"], first_line=c["first_line"],
-                       header_line=c["header_line"]) for c in job["cells"])
+    cells = tuple(
+        Cell(
+            index=c["index"], kind="code", source=c["source"], first_line=c["first_line"], header_line=c["header_line"]
+        )
+        for c in job["cells"]
+    )
     return Notebook(path=Path(job["path"]), cells=cells, fmt=job["fmt"])
 
 
@@ -91,8 +96,11 @@ def only_definitions(tree: ast.Module) -> bool:
             continue
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             continue
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.decorator_list and all(
-                d is None or isinstance(d, ast.Constant) for d in [*node.args.defaults, *node.args.kw_defaults]):
+        if (
+            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and not node.decorator_list
+            and all(d is None or isinstance(d, ast.Constant) for d in [*node.args.defaults, *node.args.kw_defaults])
+        ):
             continue
         if isinstance(node, ast.If) and ast.unparse(node.test) in ("__name__ == '__main__'", '__name__ == "__main__"'):
             continue
@@ -117,7 +125,9 @@ class CellRunner:
         self.flags = 0
         self._by_line = sorted(nb.code_cells, key=lambda c: c.first_line)
 
-    def compile(self, cell: Cell, trusted_asserts: bool) -> tuple[types.CodeType | None, ast.Module | None, SyntaxError | None]:
+    def compile(
+        self, cell: Cell, trusted_asserts: bool
+    ) -> tuple[types.CodeType | None, ast.Module | None, SyntaxError | None]:
         cached = self.trusted.trees.pop(cell.source, None) if trusted_asserts else None
         if cached is not None:
             tree = cached
@@ -157,7 +167,11 @@ class CellRunner:
 
     def locate_error(self, error: BaseException, cell: Cell) -> Location:
         if isinstance(error, SyntaxError):
-            return Location(cell, error.lineno or 1) if self.nb.fmt == "ipynb" else Location(cell, max(1, (error.lineno or cell.first_line) - cell.first_line + 1))
+            return (
+                Location(cell, error.lineno or 1)
+                if self.nb.fmt == "ipynb"
+                else Location(cell, max(1, (error.lineno or cell.first_line) - cell.first_line + 1))
+            )
         found = None
         tb = error.__traceback__
         while tb is not None:
@@ -185,8 +199,13 @@ class Harness:
         self.current_test = ""
         helpers, self.helper_state = guards.make_helpers(trusted.is_plain)
         self.runner.namespace.update(helpers)
-        self.guard = guards.NamespaceGuard(self.runner.namespace, trusted.baseline, job["imports"],
-                                           frozenset(job["reference_names"]), frozenset(self._used_names()))
+        self.guard = guards.NamespaceGuard(
+            self.runner.namespace,
+            trusted.baseline,
+            job["imports"],
+            frozenset(job["reference_names"]),
+            frozenset(self._used_names()),
+        )
         self.guard.capture(guards.HELPERS)
         self.restore_modules = trusted.baseline.make_restorer()
         self.dirty = True  # has code other than the harness run since the last full repair?
@@ -196,10 +215,8 @@ class Harness:
         used: set[str] = set()
         for cell in self.nb.code_cells:
             if cell.index in self.protected:
-                try:
+                with contextlib.suppress(SyntaxError):  # the instructor's cell; reported when it runs
                     used |= loaded_names(ast.parse(cell.source))
-                except SyntaxError:
-                    pass
         return used
 
     def report_flag(self, kind: str, detail: str) -> None:
@@ -224,7 +241,8 @@ class Harness:
         protected = cell.index in self.protected
         if protected:  # the instructor's code is parsed and run with the genuine builtins
             self._repair_if_dirty()
-        code, tree, error = self.runner.compile(cell, trusted_asserts=protected)
+        code, tree, syntax_error = self.runner.compile(cell, trusted_asserts=protected)
+        error: BaseException | None = syntax_error
         if code is not None:
             run = self.trusted.exec
             self.dirty = self.dirty or not (protected and tree is not None and only_definitions(tree))
@@ -236,12 +254,19 @@ class Harness:
         if error is not None:
             kind = "timeout" if isinstance(error, GraderTimeout) else type(error).__name__
             where = self.runner.locate_error(error, cell)
-            detail = CellExecutionError(self.nb, where, error).describe() if kind != "timeout" else (
-                f"cell {cell.index} ran past {self.seconds:g} s and was stopped ({self.nb.where(where.cell, where.line_in_cell)})")
+            detail = (
+                CellExecutionError(self.nb, where, error).describe()
+                if kind != "timeout"
+                else (
+                    f"cell {cell.index} ran past {self.seconds:g} s and was stopped "
+                    f"({self.nb.where(where.cell, where.line_in_cell)})"
+                )
+            )
             self.send({"e": "cell_error", "i": cell.index, "kind": kind, "msg": detail[:MESSAGE_LIMIT]})
 
     def _call(self, function: Callable[[], Any], seconds: float) -> BaseException | None:
         """Run ``function`` under the alarm; the exception it raised, or None."""
+
         def on_alarm(signum: int, frame: Any) -> None:
             __tracebackhide__ = True
             raise GraderTimeout(f"stopped after {seconds:g} s")
@@ -269,8 +294,13 @@ class Harness:
         captured = self.guard.bound.get(name)
         self.send({"e": "start", "t": name})
         if captured is None:
-            self._end(name, False, "missing", f"{name} was not defined: the cell that defines it raised before "
-                      "reaching it (see the cell errors).", 0.0)
+            self._end(
+                name,
+                False,
+                "missing",
+                f"{name} was not defined: the cell that defines it raised before reaching it (see the cell errors).",
+                0.0,
+            )
             return
         self.helper_state["last"] = None
         started = self.trusted.clock()
@@ -288,7 +318,9 @@ class Harness:
         found = [("replaced-function", f"{entry} was replaced") for entry in self.restore_modules()]
         return found + self.guard.restore()
 
-    def _verdict(self, name: str, error: BaseException | None, tampering: list[tuple[str, str]]) -> tuple[bool, str, str]:
+    def _verdict(
+        self, name: str, error: BaseException | None, tampering: list[tuple[str, str]]
+    ) -> tuple[bool, str, str]:
         if error is None:
             if tampering:
                 replaced = "; ".join(detail for _, detail in tampering)
@@ -300,6 +332,7 @@ class Harness:
 
     def _message(self, name: str, error: BaseException, reason: str) -> str:
         text = ""
+
         def build() -> None:
             nonlocal text
             last = self.helper_state["last"]
@@ -314,6 +347,7 @@ class Harness:
                 text = f"{name} did not finish within {self.seconds:g} s and was stopped (an infinite loop?).\n" + text
             if comparison:
                 text += f"\n  the failing comparison: {comparison}"
+
         problem = self._call(build, 5.0)
         if problem is not None:
             text = f"{type(error).__name__} (the failure could not be described: {type(problem).__name__})"
@@ -357,10 +391,8 @@ def run_job(job: dict[str, Any], trusted: Trusted, result_fd: int) -> NoReturn:
         Harness(job, trusted, result_fd).run()
     except BaseException as error:  # a harness failure: report it, the parent treats it as a crash
         status = 70
-        try:
+        with contextlib.suppress(OSError):  # stderr closed by the submission: the exit status still tells
             os.write(2, f"tinytorch grading harness error: {exception_text(error)}\n".encode())
-        except OSError:
-            pass
     for stream in (sys.__stdout__, sys.__stderr__):
         try:
             if stream is not None:

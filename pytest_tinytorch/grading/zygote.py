@@ -21,6 +21,7 @@ parent-death signal, and EOF on the socket), and takes its workers with it.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -38,8 +39,12 @@ from pytest_tinytorch.errors import TinyTorchError
 
 PACKET = 1 << 16
 READY_TIMEOUT = 60.0
-THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-              "NUMEXPR_NUM_THREADS": "1"}  # one BLAS thread per worker; forking after threads start can deadlock
+THREAD_ENV = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+}  # one BLAS thread per worker; forking after threads start can deadlock
 
 
 class GradingError(TinyTorchError, RuntimeError):
@@ -54,12 +59,26 @@ class ForkServer:
 
     def __init__(self, preload: list[str], cwd: str | Path) -> None:
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.stderr = tempfile.TemporaryFile()
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115  (open for the server's lifetime; closed in close())
         env = {**os.environ, **THREAD_ENV}
-        command = [sys.executable, "-I", "-B", "-m", "pytest_tinytorch.grading.zygote", str(theirs.fileno()),
-                   json.dumps(preload)]
-        self.process = subprocess.Popen(command, pass_fds=[theirs.fileno()], cwd=str(cwd), env=env,
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.stderr)
+        command = [
+            sys.executable,
+            "-I",
+            "-B",
+            "-m",
+            "pytest_tinytorch.grading.zygote",
+            str(theirs.fileno()),
+            json.dumps(preload),
+        ]
+        self.process = subprocess.Popen(
+            command,
+            pass_fds=[theirs.fileno()],
+            cwd=str(cwd),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=self.stderr,
+        )
         theirs.close()
         self._info: dict[str, Any] | None = None  # its "ready" message; it starts while the parent does other work
 
@@ -138,7 +157,7 @@ def _memfd(data: bytes) -> int:
     fd = os.memfd_create("tinytorch-grading", os.MFD_CLOEXEC)
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
     os.lseek(fd, 0, os.SEEK_SET)
     return fd
 
@@ -202,7 +221,9 @@ class _Server:
         self.children[pid] = request["id"]
         pidfd = os.pidfd_open(pid)
         try:
-            socket.send_fds(self.sock, [json.dumps({"op": "started", "id": request["id"], "pid": pid}).encode()], [pidfd])
+            socket.send_fds(
+                self.sock, [json.dumps({"op": "started", "id": request["id"], "pid": pid}).encode()], [pidfd]
+            )
         finally:
             os.close(pidfd)
         return True
@@ -235,10 +256,8 @@ class _Server:
 
     def shutdown(self) -> None:
         for pid in list(self.children):
-            try:
+            with contextlib.suppress(ProcessLookupError):  # already exited
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         deadline = time.monotonic() + 5
         while self.children and time.monotonic() < deadline:
             try:
@@ -258,7 +277,9 @@ class _Server:
             from pytest_tinytorch.grading import sandbox, worker
 
             limits = request["limits"]
-            applied = sandbox.confine(request["workdir"], limits["memory_mib"], limits["cpu_seconds"], limits["file_mib"])
+            applied = sandbox.confine(
+                request["workdir"], limits["memory_mib"], limits["cpu_seconds"], limits["file_mib"]
+            )
             tempfile.tempdir = request["workdir"]
             job["sandbox"] = applied
             worker.run_job(job, self.trusted, 3)

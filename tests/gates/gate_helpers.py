@@ -8,6 +8,8 @@ one cell or header line to break exactly one check.
 
 from __future__ import annotations
 
+import shutil
+
 from pathlib import Path
 
 from nbbuild import HEADER, cell, graded, markdown
@@ -78,6 +80,8 @@ MODULE_TEST = graded(
     points=1,
     **NB,
 )
+REPO = Path(__file__).resolve().parents[2]
+
 DEMO = [INTRO, SETUP, SOLUTION, TEST, ANALYSIS_TEXT, ANALYSIS, MODULE_TEST]
 
 TWICE = [
@@ -131,6 +135,9 @@ def write_course(root: Path, demo: list[str] | None = None, **declared) -> Path:
     declared = {"requires": [], "points": 3, **declared}
     write_module(root, demo or DEMO, **declared)
     write_module(root, TWICE, number=2, name="twice", requires=[1], points=1)
+    # The nbgrader configuration the project ships, as every course has it.
+    (root / "nbgrader").mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "nbgrader" / "nbgrader_config.py", root / "nbgrader" / "nbgrader_config.py")
     (root / "tests").mkdir(parents=True, exist_ok=True)
     (root / "tests" / "test_demo_integration.py").write_text(INTEGRATION_TEST, encoding="utf-8")
     export_all(root)

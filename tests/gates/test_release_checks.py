@@ -116,3 +116,12 @@ def test_release_gate_on_the_real_module_01():
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "2 passed" in done.stdout
+
+
+def test_a_course_without_its_nbgrader_configuration_is_a_release_violation(tmp_path):
+    from gate_helpers import write_course
+
+    root = write_course(tmp_path)
+    (root / "nbgrader" / "nbgrader_config.py").unlink()
+    [line] = lines(run_many(RELEASE, root)["release.nbgrader-release"])
+    assert "no nbgrader/nbgrader_config.py in" in line and "git checkout -- nbgrader/nbgrader_config.py" in line

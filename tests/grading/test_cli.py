@@ -18,10 +18,17 @@ TITO = "import sys; from pytest_tinytorch.cli import main; sys.exit(main())"
 
 
 def test_tito_grade_is_pytest_with_the_grading_option(tmp_path):
-    args = build_parser().parse_args(["grade", "subs", "--module", "01", "--workers", "3", "--fresh", "--gradebook", "gb.db"])
+    args = build_parser().parse_args(
+        ["grade", "subs", "--module", "01", "--workers", "3", "--fresh", "--gradebook", "gb.db"]
+    )
     argv = pytest_arguments(args, tmp_path)
     assert f"--tinytorch-grade={Path('subs').resolve()}" in argv and "--tinytorch-module=01" in argv
-    assert {"--tinytorch-grade-workers=3", "--tinytorch-grade-fresh", "--tinytorch-gradebook=gb.db", "--noconftest"} <= set(argv)
+    assert {
+        "--tinytorch-grade-workers=3",
+        "--tinytorch-grade-fresh",
+        "--tinytorch-gradebook=gb.db",
+        "--noconftest",
+    } <= set(argv)
     assert "-q" in argv and "--tb=no" in argv
 
 
@@ -30,8 +37,12 @@ def test_tito_grade_grades_a_folder_and_says_where_everything_went(course):
     subs.mkdir()
     (subs / "alice.py").write_text(REFERENCE)
     (subs / "bob.py").write_text(with_norm(WRONG_NORM))
-    done = subprocess.run([sys.executable, "-c", TITO, "--root", str(course), "grade", str(subs), "--module", "demo"],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", TITO, "--root", str(course), "grade", str(subs), "--module", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr  # graded, whatever the scores
     lines = done.stdout.splitlines()
     assert "[2/2] bob: 7/12" in "\n".join(lines) or "[1/2] bob: 7/12" in "\n".join(lines)

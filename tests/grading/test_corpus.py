@@ -12,7 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from gradingcorpus import FAST, MAX_SCORE, Case, cases, dump, grade_folder, naive_scores, write_course, write_submissions
+from gradingcorpus import (
+    FAST,
+    MAX_SCORE,
+    Case,
+    cases,
+    dump,
+    grade_folder,
+    naive_scores,
+    write_course,
+    write_submissions,
+)
 
 from pytest_tinytorch.grading.model import REASONS, SubmissionResult
 

@@ -9,8 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-from gradingcorpus import FAST, REFERENCE, demo_module, grade_folder, with_cell_after, with_norm, WRONG_NORM, GIVEN
+from gradingcorpus import FAST, GIVEN, REFERENCE, WRONG_NORM, demo_module, grade_folder, with_cell_after, with_norm
 
 from pytest_tinytorch.catalog import Catalog
 from pytest_tinytorch.grading.engine import Engine, Reference, ResultStore, prepare
@@ -101,9 +100,26 @@ def test_a_killed_run_resumes_where_it_stopped(course, tmp_path):
     subs = write(course / "subs", **{f"s{i:02d}": slow + f"\n# student {i}\n" for i in range(10)})
     out = course / "out"
     env = {**os.environ, "TMPDIR": str(tmp_path)}
-    command = [sys.executable, "-c", TITO, "--root", str(course), "grade", str(subs),
-               "--module", "01", "--output", str(out), "--gradebook", "none", "--workers", "2"]
-    run = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    command = [
+        sys.executable,
+        "-c",
+        TITO,
+        "--root",
+        str(course),
+        "grade",
+        str(subs),
+        "--module",
+        "01",
+        "--output",
+        str(out),
+        "--gradebook",
+        "none",
+        "--workers",
+        "2",
+    ]
+    run = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.monotonic() + 60
     while len(list((out / "results").glob("*.json"))) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)

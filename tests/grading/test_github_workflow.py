@@ -26,16 +26,26 @@ NEEDS_NETWORK = {"install"}  # step ids
 
 def run_workflow(repo: Path, summary: Path) -> list[tuple[str, int, str]]:
     workflow = yaml.safe_load((repo / ".github" / "workflows" / "autograde.yml").read_text())
-    env = {**os.environ, **{k: str(v) for k, v in workflow.get("env", {}).items()},
-           "GITHUB_STEP_SUMMARY": str(summary), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        **{k: str(v) for k, v in workflow.get("env", {}).items()},
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
     ran, failed = [], False
     for step in workflow["jobs"]["autograde"]["steps"]:
         if "run" not in step or step.get("id") in NEEDS_NETWORK:
             continue
         if failed and "always()" not in str(step.get("if", "")):
             continue
-        done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], cwd=repo, env=env,
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         ran.append((step["name"], done.returncode, done.stdout + done.stderr))
         failed = failed or done.returncode != 0
     return ran
@@ -64,9 +74,14 @@ def test_the_workflow_shows_points_in_the_summary_and_failures_on_the_students_l
     assert "| `test_unit_norm` | 0 / 3 | failed |" in text and "| `test_unit_double` | 4 / 4 | passed |" in text
     annotations = [line for line in report[2].splitlines() if line.startswith("::error ")]
     assert len(annotations) == 2
-    norm_line = next(n for n, line in enumerate((student_repo / "modules/01_demo/demo.py").read_text().splitlines(), 1)
-                     if "assert math.isclose(norm([3, 4]), 5.0)" in line)
-    assert any(f"file=modules/01_demo/demo.py,line={norm_line}," in a and "test_unit_norm failed" in a for a in annotations)
+    norm_line = next(
+        n
+        for n, line in enumerate((student_repo / "modules/01_demo/demo.py").read_text().splitlines(), 1)
+        if "assert math.isclose(norm([3, 4]), 5.0)" in line
+    )
+    assert any(
+        f"file=modules/01_demo/demo.py,line={norm_line}," in a and "test_unit_norm failed" in a for a in annotations
+    )
 
 
 def test_annotations_point_at_the_students_line_when_their_code_raised(tmp_path):
@@ -84,9 +99,13 @@ def test_annotations_point_at_the_students_line_when_their_code_raised(tmp_path)
     </testsuite></testsuites>""")
     outcomes = github.read_report(report)
     assert [(o.name, o.file, o.line, o.cell, o.earned) for o in outcomes] == [
-        ("test_unit_double", "modules/01_demo/demo.py", 21, None, 0.0), ("test_unit_norm", "work/demo.ipynb", 2, 5, 0.0)]
-    first, second = github.annotations(outcomes)
-    assert first.startswith("::error file=modules/01_demo/demo.py,line=21,title=test_unit_double failed%3A 0 / 4 points::")
+        ("test_unit_double", "modules/01_demo/demo.py", 21, None, 0.0),
+        ("test_unit_norm", "work/demo.ipynb", 2, 5, 0.0),
+    ]
+    first, second = github.annotation_commands(outcomes)
+    assert first.startswith(
+        "::error file=modules/01_demo/demo.py,line=21,title=test_unit_double failed%3A 0 / 4 points::"
+    )
     assert "100%25 sure" in first and "%0A" in first
     assert "(cell 5)" in second
 

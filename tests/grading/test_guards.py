@@ -50,14 +50,42 @@ def run(source: str, is_plain, **names: Any) -> dict[str, Any]:
     return namespace
 
 
-@pytest.mark.parametrize("value", [1, 2.5, True, None, "s", b"b", 1j, (1, [2.0, {"a": None}]), {1, 2}, np.float32(1),
-                                   np.arange(3), np.dtype("float32"), np.float32, pathlib.Path("x"), np.array([1, None])])
+@pytest.mark.parametrize(
+    "value",
+    [
+        1,
+        2.5,
+        True,
+        None,
+        "s",
+        b"b",
+        1j,
+        (1, [2.0, {"a": None}]),
+        {1, 2},
+        np.float32(1),
+        np.arange(3),
+        np.dtype("float32"),
+        np.float32,
+        pathlib.Path("x"),
+        np.array([1, None]),
+    ],
+)
 def test_plain_values_are_trusted(is_plain, value):
     assert is_plain(value)
 
 
-@pytest.mark.parametrize("value", [Liar(), [1, Liar()], {"k": Liar()}, np.arange(3).view(LyingArray),
-                                   np.array([Liar()], dtype=object), type("MyInt", (int,), {})(3), lambda: 1])
+@pytest.mark.parametrize(
+    "value",
+    [
+        Liar(),
+        [1, Liar()],
+        {"k": Liar()},
+        np.arange(3).view(LyingArray),
+        np.array([Liar()], dtype=object),
+        type("MyInt", (int,), {})(3),
+        lambda: 1,
+    ],
+)
 def test_objects_that_decide_their_own_equality_are_not(is_plain, value):
     assert not is_plain(value)
 
@@ -72,9 +100,19 @@ def test_a_failing_comparison_is_recorded_for_the_message(is_plain):
     assert not isinstance(caught.value, guards.UntrustedValue)
 
 
-@pytest.mark.parametrize("check", ["assert liar == 4", "assert liar", "assert not not liar", "assert 4 == liar",
-                                   "assert all(x == 1 for x in [liar])", "assert [liar] == [Liar()]",
-                                   "assert lying_array == 1", "assert 1 < liar"])
+@pytest.mark.parametrize(
+    "check",
+    [
+        "assert liar == 4",
+        "assert liar",
+        "assert not not liar",
+        "assert 4 == liar",
+        "assert all(x == 1 for x in [liar])",
+        "assert [liar] == [Liar()]",
+        "assert lying_array == 1",
+        "assert 1 < liar",
+    ],
+)
 def test_a_lying_object_cannot_decide_an_assert(is_plain, check):
     with pytest.raises(guards.UntrustedValue, match="decides its own"):
         run(check, is_plain, liar=Liar(), Liar=Liar, lying_array=np.arange(3).view(LyingArray))
@@ -159,9 +197,13 @@ def test_the_core_restorer_covers_only_what_the_harness_needs(monkeypatch):
 
 def test_the_namespace_guard_undoes_what_a_submission_did_to_the_notebooks_names():
     namespace: dict[str, Any] = {"np": np, "math": math}
-    guard = guards.NamespaceGuard(namespace, guards.Baseline.capture(), {"np": "numpy", "math": "math"},
-                                  reference_names=frozenset({"np", "math", "helper"}),
-                                  used_names=frozenset({"np", "math", "helper", "len", "__name__"}))
+    guard = guards.NamespaceGuard(
+        namespace,
+        guards.Baseline.capture(),
+        {"np": "numpy", "math": "math"},
+        reference_names=frozenset({"np", "math", "helper"}),
+        used_names=frozenset({"np", "math", "helper", "len", "__name__"}),
+    )
 
     def helper():
         return 1

@@ -13,6 +13,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+# nbgrader (and SQLAlchemy under it) imported at collection, before any pytester test
+# snapshots sys.modules: imported inside one, they would be torn out afterwards, and
+# SQLAlchemy's compiled parts do not survive being imported twice.
+import nbgrader.api  # noqa: F401
+import nbgrader.apps.api  # noqa: F401
 import pytest
 from gradingcorpus import REFERENCE, WRONG_NORM, with_double, with_norm, without_hidden_tests, write_course
 
@@ -33,7 +38,9 @@ def nbgrader_course(root: Path) -> Path:
 def run_nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
     """nbgrader's own command line, run in the course folder as an instructor would."""
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(course), "OPENBLAS_NUM_THREADS": "1"}
-    done = subprocess.run([*NBGRADER, *args], cwd=course / "nbgrader", capture_output=True, text=True, env=env, timeout=300)
+    done = subprocess.run(
+        [*NBGRADER, *args], cwd=course / "nbgrader", capture_output=True, text=True, env=env, timeout=300
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done
 
@@ -69,7 +76,10 @@ def test_the_release_is_what_student_py_makes_one_definition_of_the_student_vers
     from pytest_tinytorch.student import student_notebook
 
     release = generated / "nbgrader" / "release" / "01_demo" / "demo.ipynb"
-    ours = [(c.cell_type, c.source, c.metadata.get("nbgrader")) for c in student_notebook(generated / "modules" / "01_demo" / "demo.py").cells]
+    ours = [
+        (c.cell_type, c.source, c.metadata.get("nbgrader"))
+        for c in student_notebook(generated / "modules" / "01_demo" / "demo.py").cells
+    ]
     assert cells(release) == ours
     text = release.read_text()
     assert "raise NotImplementedError()" in text and "BEGIN HIDDEN TESTS" not in text and "return 2 * x" not in text
@@ -107,8 +117,12 @@ def test_round_trip_nbgraders_autograde_and_tito_grade_agree(tmp_path):
     course = nbgrader_course(tmp_path / "course")
     assert tito(["--root", str(course), "nbgrader", "generate", "01"]) == 0
     run_nbgrader(course, "generate_assignment", "01_demo", "--force")  # nbgrader's own tool works on the layout too
-    answers = {"alice": REFERENCE, "bob": with_norm(WRONG_NORM), "carol": with_double("    return 2 * x +"),
-               "dave": with_double("    raise NotImplementedError()")}
+    answers = {
+        "alice": REFERENCE,
+        "bob": with_norm(WRONG_NORM),
+        "carol": with_double("    return 2 * x +"),
+        "dave": with_double("    raise NotImplementedError()"),
+    }
     for student, text in answers.items():
         target = course / "nbgrader" / "submitted" / student / "01_demo" / "demo.ipynb"
         target.parent.mkdir(parents=True)
@@ -120,3 +134,28 @@ def test_round_trip_nbgraders_autograde_and_tito_grade_agree(tmp_path):
 
     assert tito(["--root", str(course), "grade", str(course / "nbgrader" / "submitted"), "--module", "01"]) == 0
     assert exported_scores(course) == by_nbgrader  # tito wrote the course's gradebook; export reads it
+
+
+@pytest.mark.slow
+def test_release_fetch_submit_collect_then_grade(tmp_path):
+    """nbgrader's exchange through tito: release, a student fetches and submits, collect, grade."""
+    import getpass
+
+    course = nbgrader_course(tmp_path / "course")
+    for step in ("generate", "release"):
+        assert tito(["--root", str(course), "nbgrader", step, "01"]) == 0
+    student = tmp_path / "student"
+    student.mkdir()
+    exchange = course / "nbgrader" / "exchange"
+    (student / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.Exchange.root = {str(exchange)!r}\nc.CourseDirectory.course_id = 'tinytorch'\n"
+    )
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(student)}
+    for step in ("fetch_assignment", "submit"):
+        done = subprocess.run([*NBGRADER, step, "01_demo"], cwd=student, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert tito(["--root", str(course), "nbgrader", "collect", "01"]) == 0
+    me = getpass.getuser()  # nbgrader files a submission under the submitting user
+    assert (course / "nbgrader" / "submitted" / me / "01_demo" / "demo.ipynb").is_file()
+    assert tito(["--root", str(course), "grade", str(course / "nbgrader" / "submitted"), "--module", "01"]) == 0
+    assert exported_scores(course) == {me: 0.0}  # the untouched student version earns nothing

@@ -34,13 +34,15 @@ def grade(pytester: pytest.Pytester, *extra: str) -> pytest.RunResult:
 def test_one_item_per_student_and_test_with_the_students_outcome(pytester, graded_course):
     result = grade(pytester, "-v")
     result.assert_outcomes(passed=6, failed=2)
-    result.stdout.fnmatch_lines([
-        "*subs/bob.py::test_unit_norm FAILED*",
-        "*[[]assertion[]] a check in the test failed*",
-        "*tinytorch grading*",
-        "*alice*12 / 12*",
-        "*bob*7 / 12*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*subs/bob.py::test_unit_norm FAILED*",
+            "*[[]assertion[]] a check in the test failed*",
+            "*tinytorch grading*",
+            "*alice*12 / 12*",
+            "*bob*7 / 12*",
+        ]
+    )
 
 
 def test_every_report_and_the_gradebook_come_from_one_run(pytester, graded_course):
@@ -48,7 +50,14 @@ def test_every_report_and_the_gradebook_come_from_one_run(pytester, graded_cours
     out = graded_course / "grades" / "01_demo"
     grades = json.loads((out / "grades.json").read_text())
     assert [(s["student"], s["score"]) for s in grades["students"]] == [("alice", 12), ("bob", 7)]
-    assert {p.name for p in out.iterdir()} >= {"grades.csv", "tests.csv", "junit.xml", "gradescope", "feedback", "results"}
+    assert {p.name for p in out.iterdir()} >= {
+        "grades.csv",
+        "tests.csv",
+        "junit.xml",
+        "gradescope",
+        "feedback",
+        "results",
+    }
     assert "BEGIN HIDDEN" not in (out / "feedback" / "bob.md").read_text()
 
 
@@ -85,13 +94,21 @@ def test_a_conftest_planted_among_the_submissions_is_never_imported(pytester, gr
     grade(pytester).assert_outcomes(passed=10, failed=2)
 
 
-@pytest.mark.parametrize("args, message", [
-    ((), "*--tinytorch-grade needs exactly one --tinytorch-module*"),
-    (("--tinytorch-module", "1", "--tinytorch-grade-workers", "0"), "*--tinytorch-grade-workers='0': must be 1 or more*"),
-    (("--tinytorch-module", "1", "--tinytorch-grade=missing"), "*does not exist*"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ((), "*--tinytorch-grade needs exactly one --tinytorch-module*"),
+        (
+            ("--tinytorch-module", "1", "--tinytorch-grade-workers", "0"),
+            "*--tinytorch-grade-workers='0': must be 1 or more*",
+        ),
+        (("--tinytorch-module", "1", "--tinytorch-grade=missing"), "*does not exist*"),
+    ],
+)
 def test_bad_options_are_usage_errors(pytester, graded_course, args, message):
-    result = pytester.runpytest(*(args if args and args[-1].startswith("--tinytorch-grade=") else ("--tinytorch-grade=subs", *args)))
+    result = pytester.runpytest(
+        *(args if args and args[-1].startswith("--tinytorch-grade=") else ("--tinytorch-grade=subs", *args))
+    )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([message])
 

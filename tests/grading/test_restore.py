@@ -27,7 +27,10 @@ def test_the_student_version_restores_without_flags_and_runs_the_full_tests():
     restoration = restore(without_hidden_tests(REFERENCE))
     assert kinds(restoration) == []
     assert protected_sources(restoration.notebook) == protected_sources(REF)  # hidden tests are back
-    assert "BEGIN HIDDEN TESTS" in restoration.notebook.cells[[c.grade_id for c in restoration.notebook.cells].index("t-norm")].source
+    assert (
+        "BEGIN HIDDEN TESTS"
+        in restoration.notebook.cells[[c.grade_id for c in restoration.notebook.cells].index("t-norm")].source
+    )
 
 
 def test_a_changed_test_cell_is_replaced_and_flagged():
@@ -59,7 +62,9 @@ def test_a_stripped_and_edited_cell_is_recognised_by_the_tests_it_defines():
 
 
 def test_a_test_cell_whose_grade_flag_was_turned_off_is_flagged():
-    restoration = restore(REFERENCE.replace('"grade": true, "grade_id": "t-box"', '"grade": false, "grade_id": "t-box"'))
+    restoration = restore(
+        REFERENCE.replace('"grade": true, "grade_id": "t-box"', '"grade": false, "grade_id": "t-box"')
+    )
     assert kinds(restoration) == ["locked-cell-stripped"]
     assert next(c for c in restoration.notebook.cells if c.grade_id == "t-box").is_graded
 

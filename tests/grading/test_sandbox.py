@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+
 import pytest
 
 from pytest_tinytorch.grading import sandbox
@@ -57,8 +58,13 @@ def probe(tmp_path_factory: pytest.TempPathFactory) -> dict:
     workdir.mkdir()
     protected.write_text("the instructor's file")
     env = {"PATH": "/usr/bin:/bin", "GITHUB_TOKEN": "secret", "OPENBLAS_NUM_THREADS": "1"}
-    done = subprocess.run([sys.executable, "-c", PROBE, str(workdir), str(base / "outside.txt"), str(protected)],
-                          capture_output=True, text=True, timeout=60, env=env)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(workdir), str(base / "outside.txt"), str(protected)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)
     found["protected_intact"] = protected.read_text() == "the instructor's file"
@@ -81,7 +87,9 @@ def test_no_new_processes(probe):
     assert probe["fork"] == "PermissionError" and probe["exec"] == "PermissionError"
 
 
-@pytest.mark.skipif(sandbox.landlock_abi() < 1, reason="this kernel has no Landlock; writes are refused by the audit hook only")
+@pytest.mark.skipif(
+    sandbox.landlock_abi() < 1, reason="this kernel has no Landlock; writes are refused by the audit hook only"
+)
 def test_writes_outside_the_workers_folder_are_refused_by_the_kernel(probe):
     assert probe["applied"]["landlock_abi"] >= 1
     assert probe["write_outside"] == "PermissionError" and probe["delete_outside"] == "PermissionError"
