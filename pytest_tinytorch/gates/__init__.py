@@ -19,11 +19,20 @@ runs them to move a module from state to state.  Add checks with the
         if gate == "implementation":
             return [Check("implementation.no-author-todo", gate, "no author TODOs left", no_todo)]
 
-This package's ``__init__`` imports nothing heavy: the plugin loads it on every run.
+This package's ``__init__`` imports nothing: the plugin loads it on every
+pytest run, so the names below are imported on first use.
 """
 
 from __future__ import annotations
 
-from pytest_tinytorch.gates.model import GATES, Check, Note, Violation
+from typing import Any
 
 __all__ = ["GATES", "Check", "Note", "Violation"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from pytest_tinytorch.gates import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module 'pytest_tinytorch.gates' has no attribute {name!r}")

@@ -13,7 +13,7 @@ from pytest_tinytorch.gates.checks import builtin_checks
 from pytest_tinytorch.gates.context import ModuleContext
 from pytest_tinytorch.gates.declarations import header_line
 from pytest_tinytorch.gates.model import GATES, Check, GateCheckFailed, run_check
-from pytest_tinytorch.gates.plugin import active_gates
+from pytest_tinytorch.gates.session import active_gates
 from pytest_tinytorch.plugin import SETTINGS
 
 CATALOGS = pytest.StashKey[dict[Path, Catalog]]()

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from pytest_tinytorch.gates.context import ModuleContext
 
 # The course's five gates, in the order a module passes them.
-GATES = ("design", "implementation", "qa", "release", "publish")
+from pytest_tinytorch.gates.names import GATES  # noqa: F401  (re-exported)
 
 DOCS = "docs/authoring-modules.md"
 

@@ -56,8 +56,10 @@ def build_release(root: Path, info: ModuleInfo, workdir: Path) -> ReleaseBuild:
     config = root / COURSE_FOLDER / CONFIG_FILE
     if not config.is_file():
         # The project ships one nbgrader configuration; the release is built with it or not at all.
-        return ReleaseBuild(error=f"no {COURSE_FOLDER}/{CONFIG_FILE} in {root}: the release is built with the "
-                            f"course's own nbgrader configuration (restore it: git checkout -- {COURSE_FOLDER}/{CONFIG_FILE})")
+        return ReleaseBuild(
+            error=f"no {COURSE_FOLDER}/{CONFIG_FILE} in {root}: the release is built with the "
+            f"course's own nbgrader configuration (restore it: git checkout -- {COURSE_FOLDER}/{CONFIG_FILE})"
+        )
     folder = workdir / COURSE_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(config, folder / CONFIG_FILE)
