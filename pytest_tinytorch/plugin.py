@@ -7,6 +7,7 @@ reporting live in modules imported only when a course module is collected.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,14 +38,23 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspec)
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise pytest.UsageError(f"--tinytorch-timeout={text!r}: expected a number of seconds, e.g. 30") from None
-    if value < 0:
-        raise pytest.UsageError(f"--tinytorch-timeout={text!r}: must be 0 (no limit) or more")
-    return value
+def seconds_option(option: str, *, zero_means_none: bool) -> Callable[[str], float]:
+    """An argparse ``type=`` for a number of seconds that raises pytest.UsageError on bad input."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise pytest.UsageError(f"{option}={text!r}: expected a number of seconds, e.g. 30") from None
+        if value < 0 or (value == 0 and not zero_means_none):
+            limit = "0 (no limit) or more" if zero_means_none else "more than 0"
+            raise pytest.UsageError(f"{option}={text!r}: must be {limit}")
+        return value
+
+    return parse
+
+
+_seconds = seconds_option("--tinytorch-timeout", zero_means_none=True)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

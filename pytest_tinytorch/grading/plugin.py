@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 
+from pytest_tinytorch.plugin import seconds_option
+
 DEFAULT_SUBMISSION_SECONDS = 300.0
 DEFAULT_MEMORY_MIB = 1024
 
@@ -56,14 +58,7 @@ def _positive_int(name: str) -> Any:
     return parse
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise pytest.UsageError(f"--tinytorch-grade-submission-timeout={text!r}: expected seconds, e.g. 300") from None
-    if value <= 0:
-        raise pytest.UsageError(f"--tinytorch-grade-submission-timeout={text!r}: must be more than 0")
-    return value
+_seconds = seconds_option("--tinytorch-grade-submission-timeout", zero_means_none=False)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

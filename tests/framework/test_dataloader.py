@@ -294,8 +294,10 @@ def test_load_digits_path_and_missing_file(tmp_path):
 
 
 def test_committed_digits_file_matches_the_stated_split():
-    """datasets/digits.npz is exactly what make_digits.py builds from scikit-learn (1000/200, seed 0)."""
-    pytest.importorskip("sklearn")
+    """datasets/digits.npz is exactly what make_digits.py builds from scikit-learn (1000/200, seed 0).
+
+    scikit-learn is a dev dependency: without it this test errors rather than skips.
+    """
     spec = importlib.util.spec_from_file_location("make_digits", REPO / "datasets" / "make_digits.py")
     make_digits = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(make_digits)

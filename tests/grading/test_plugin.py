@@ -133,3 +133,10 @@ def test_another_plugin_can_take_over_restoring_through_the_hook(pytester, grade
             return notebook  # the submission as it is: no restoring
     """)
     grade(pytester, "--tinytorch-grade-fresh").assert_outcomes(passed=7, failed=1)
+
+
+@pytest.mark.parametrize(("value", "message"), [("soon", "expected a number of seconds"), ("0", "must be more than 0")])
+def test_bad_submission_timeout_is_a_usage_error(pytester, value, message):
+    result = pytester.runpytest(f"--tinytorch-grade-submission-timeout={value}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*--tinytorch-grade-submission-timeout={value!r}: {message}*"])
