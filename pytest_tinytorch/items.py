@@ -19,7 +19,7 @@ from pytest_tinytorch.execute import CellExecutionError
 from pytest_tinytorch.failures import describe_failure, describe_module_error
 from pytest_tinytorch.inline import InlineTest, find_tests
 from pytest_tinytorch.notebook import Notebook, read_notebook
-from pytest_tinytorch.plugin import SETTINGS
+from pytest_tinytorch.plugin import SETTINGS, catalog_for
 
 
 class MagicSkippedWarning(pytest.PytestWarning):
@@ -39,9 +39,7 @@ def identify_module(config: pytest.Config, path: Path, nb: Notebook) -> ModuleIn
     if len(selected) == 1:
         return selected[0]
     if nb.default_exp:
-        from pytest_tinytorch.catalog import Catalog
-
-        return Catalog.discover(config.stash[SETTINGS].root).by_export(nb.default_exp)
+        return catalog_for(config, config.stash[SETTINGS].root).by_export(nb.default_exp)
     return None
 
 

@@ -30,6 +30,17 @@ class Settings:
 
 
 SETTINGS = pytest.StashKey[Settings]()
+CATALOGS = pytest.StashKey[dict[Path, Any]]()
+
+
+def catalog_for(config: pytest.Config, root: Path) -> Any:
+    """The module catalog of the course at ``root``, discovered once per run."""
+    cache = config.stash.setdefault(CATALOGS, {})
+    if root not in cache:
+        from pytest_tinytorch.catalog import Catalog
+
+        cache[root] = Catalog.discover(root)
+    return cache[root]
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:

@@ -12,11 +12,8 @@ changed generator) is regenerated, never served stale.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +21,7 @@ from pathlib import Path
 from pytest_tinytorch import export
 from pytest_tinytorch.catalog import Catalog, ModuleInfo
 from pytest_tinytorch.errors import TinyTorchError
-from pytest_tinytorch.fsutil import atomic_write_text
+from pytest_tinytorch.fsutil import atomic_write_bytes, atomic_write_text
 from pytest_tinytorch.progress import STATE_DIR
 
 CLEAN_DIR = f"{STATE_DIR}/clean"
@@ -196,17 +193,5 @@ def _no_working_copy(root: Path, info: ModuleInfo) -> NoWorkingCopyError:
 
 
 def _copy_atomic(source: Path, target: Path) -> None:
-    """Copy bytes via a temporary file and a rename: the target is whole or untouched."""
-    data = source.read_bytes()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    """Copy bytes atomically: the target is whole or untouched."""
+    atomic_write_bytes(target, source.read_bytes())

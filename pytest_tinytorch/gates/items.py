@@ -7,23 +7,14 @@ from typing import Any
 
 import pytest
 
-from pytest_tinytorch.catalog import Catalog, ModuleInfo, course_root_of, parse_folder_name
+from pytest_tinytorch.catalog import ModuleInfo, course_root_of, parse_folder_name
 from pytest_tinytorch.errors import NotebookFormatError, TinyTorchError
 from pytest_tinytorch.gates.checks import builtin_checks
 from pytest_tinytorch.gates.context import ModuleContext
 from pytest_tinytorch.gates.declarations import header_line
 from pytest_tinytorch.gates.model import GATES, Check, GateCheckFailed, run_check
 from pytest_tinytorch.gates.session import active_gates
-from pytest_tinytorch.plugin import SETTINGS
-
-CATALOGS = pytest.StashKey[dict[Path, Catalog]]()
-
-
-def _catalog(config: pytest.Config, root: Path) -> Catalog:
-    cache = config.stash.setdefault(CATALOGS, {})
-    if root not in cache:
-        cache[root] = Catalog.discover(root)
-    return cache[root]
+from pytest_tinytorch.plugin import SETTINGS, catalog_for
 
 
 def checks_for(config: pytest.Config, info: ModuleInfo) -> dict[str, list[Check]]:
@@ -60,7 +51,7 @@ class GateModule(pytest.File):
         try:
             checks = checks_for(self.config, info)
             known = frozenset(check.id for gate in checks.values() for check in gate)
-            self.context = ModuleContext(root, info, _catalog(self.config, root), known)
+            self.context = ModuleContext(root, info, catalog_for(self.config, root), known)
             declarations = self.context.declarations
             nb = self.context.notebook
         except (NotebookFormatError, TinyTorchError) as error:
